@@ -58,7 +58,8 @@ pub struct LogGuard {
 /// the guard says why. Calling it twice keeps the first subscriber.
 pub fn init(options: LogOptions) -> LogGuard {
     let filter = || {
-        EnvFilter::try_from_env("POSTFLOW_LOG").unwrap_or_else(|_| EnvFilter::new(options.default_filter))
+        EnvFilter::try_from_env("POSTFLOW_LOG")
+            .unwrap_or_else(|_| EnvFilter::new(options.default_filter))
     };
     let stderr_layer = options.stderr.then(|| {
         tracing_subscriber::fmt::layer()
@@ -92,7 +93,10 @@ pub fn init(options: LogOptions) -> LogGuard {
         .try_init()
         .is_ok();
     if let (true, Some(e), Some(dir)) = (installed, &file_error, &options.dir) {
-        tracing::warn!("cannot write log files in {}: {e}; logging to stderr only", dir.display());
+        tracing::warn!(
+            "cannot write log files in {}: {e}; logging to stderr only",
+            dir.display()
+        );
     }
     LogGuard {
         _file: guard,

@@ -12,7 +12,11 @@ fn tokens_and_webhook_urls_never_reach_the_log_files() {
     let dir = tempfile::tempdir().unwrap();
     // Leftovers from earlier days: pruning keeps at most `keep_files`.
     for day in 1..=9 {
-        std::fs::write(dir.path().join(format!("leak-test.2020-01-0{day}.log")), "old\n").unwrap();
+        std::fs::write(
+            dir.path().join(format!("leak-test.2020-01-0{day}.log")),
+            "old\n",
+        )
+        .unwrap();
     }
     let mut options = LogOptions::new("leak-test");
     options.dir = Some(dir.path().to_path_buf());
@@ -55,9 +59,20 @@ fn tokens_and_webhook_urls_never_reach_the_log_files() {
         files += 1;
     }
     assert!(files <= 5, "old files were not pruned: {files} files");
-    assert!(logs.contains("Discord notifications on"), "nothing was logged:\n{logs}");
-    assert!(logs.contains("https://discord.com/api/webhooks/9876…/••••"), "{logs}");
-    for secret in [TOKEN, HOOK, "Sup3r-Secret_Webhook-Token", "test-access-token"] {
+    assert!(
+        logs.contains("Discord notifications on"),
+        "nothing was logged:\n{logs}"
+    );
+    assert!(
+        logs.contains("https://discord.com/api/webhooks/9876…/••••"),
+        "{logs}"
+    );
+    for secret in [
+        TOKEN,
+        HOOK,
+        "Sup3r-Secret_Webhook-Token",
+        "test-access-token",
+    ] {
         assert!(!logs.contains(secret), "{secret} reached the log:\n{logs}");
     }
 }

@@ -168,6 +168,16 @@ pub struct NomenclatureConfig<'a> {
 impl Nomenclature {
     /// Builds a nomenclature, reporting **every** invalid custom pattern.
     pub fn new(config: &NomenclatureConfig<'_>) -> Result<Self, Vec<PatternError>> {
+        match Self::new_lenient(config) {
+            (nomenclature, errors) if errors.is_empty() => Ok(nomenclature),
+            (_, errors) => Err(errors),
+        }
+    }
+
+    /// Builds a nomenclature from the valid custom patterns, leaving out (and
+    /// returning) the invalid ones: a typo in one pattern does not stop the
+    /// others from working while the user fixes it.
+    pub fn new_lenient(config: &NomenclatureConfig<'_>) -> (Self, Vec<PatternError>) {
         let mut errors = Vec::new();
         let mut patterns = Vec::new();
         for (index, spec) in config.custom_patterns.iter().enumerate() {
@@ -176,13 +186,10 @@ impl Nomenclature {
                 Err(e) => errors.push(e),
             }
         }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
         if config.use_builtin_patterns {
             patterns.extend(Pattern::builtins());
         }
-        Ok(Self {
+        let nomenclature = Self {
             extensions: config
                 .extensions
                 .iter()
@@ -190,7 +197,8 @@ impl Nomenclature {
                 .collect(),
             patterns,
             structure_root: config.structure_root.to_string(),
-        })
+        };
+        (nomenclature, errors)
     }
 
     pub fn structure_root(&self) -> &str {

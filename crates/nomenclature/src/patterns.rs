@@ -178,7 +178,7 @@ impl Pattern {
 /// The digits of a version capture. Custom patterns may capture `v12` or `12`;
 /// anything else is not a version, so the pattern does not match.
 fn version_digits(captured: &str) -> Option<&str> {
-    let digits = captured.trim().trim_start_matches(|c| c == 'v' || c == 'V');
+    let digits = captured.trim().trim_start_matches(['v', 'V']);
     (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
 }
 

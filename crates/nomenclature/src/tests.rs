@@ -278,6 +278,12 @@ fn every_bad_custom_pattern_is_reported_by_name() {
     );
     assert!(text[2].contains("built-in"), "{}", text[2]);
     assert_eq!(errors[3].index(), 4);
+
+    // Leniently, the good pattern still works.
+    let (n, errors) = Nomenclature::new_lenient(&config(&exts, &custom, true, "SCENES"));
+    assert_eq!(errors.len(), 4);
+    assert_eq!(n.report("ab1.mov").pattern.as_deref(), Some("ok"));
+    assert_eq!(n.patterns().len(), 3);
 }
 
 #[test]

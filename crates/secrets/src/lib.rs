@@ -77,7 +77,10 @@ impl fmt::Debug for FrameioTokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FrameioTokens")
             .field("access_token", &"••••")
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "••••"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "••••"),
+            )
             .field("expires_at", &self.expires_at)
             .finish()
     }
@@ -126,7 +129,9 @@ pub enum KeychainStatus {
     Available,
     /// No keychain: secrets come from environment variables only. The reason
     /// says what is missing, in words a user can act on.
-    Unavailable { reason: String },
+    Unavailable {
+        reason: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -151,11 +156,14 @@ impl SecretError {
     }
 }
 
+/// Where environment variables are read from (the process's, or a test's).
+type EnvSource = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// Reads and writes PostFlow's secrets.
 pub struct SecretStore {
     service: String,
     keychain: KeychainStatus,
-    env: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    env: EnvSource,
 }
 
 impl fmt::Debug for SecretStore {
@@ -215,14 +223,17 @@ impl SecretStore {
     /// The Frame.io credentials: the environment's static token if set,
     /// else the keychain's token pair.
     pub fn frameio_tokens(&self) -> Result<Option<(FrameioTokens, Origin)>, SecretError> {
-        if let Some((var, token)) = self.from_env(SecretKind::FrameioTokens) {
+        if let Some((var, token)) = self.env_value(SecretKind::FrameioTokens) {
             if token.trim().is_empty() || token.contains(char::is_whitespace) {
                 return Err(SecretError::BadEnvironment {
                     var,
                     problem: "is not a token (it is empty or contains spaces)".into(),
                 });
             }
-            return Ok(Some((FrameioTokens::static_token(token), Origin::Environment(var))));
+            return Ok(Some((
+                FrameioTokens::static_token(token),
+                Origin::Environment(var),
+            )));
         }
         let Some(text) = self.read(SecretKind::FrameioTokens)? else {
             return Ok(None);
@@ -259,13 +270,16 @@ impl SecretStore {
         }
         let json = serde_json::to_string(&stored).expect("tokens serialize");
         self.write(SecretKind::FrameioTokens, &json)?;
-        tracing::info!(refresh = stored.refresh_token.is_some(), "stored Frame.io sign-in in the OS keychain");
+        tracing::info!(
+            refresh = stored.refresh_token.is_some(),
+            "stored Frame.io sign-in in the OS keychain"
+        );
         Ok(())
     }
 
     /// The Discord webhook: the environment's if set, else the keychain's.
     pub fn discord_webhook(&self) -> Result<Option<(DiscordWebhook, Origin)>, SecretError> {
-        if let Some((var, url)) = self.from_env(SecretKind::DiscordWebhook) {
+        if let Some((var, url)) = self.env_value(SecretKind::DiscordWebhook) {
             let webhook = DiscordWebhook::parse(&url).map_err(|e| SecretError::BadEnvironment {
                 var,
                 problem: e.to_string(),
@@ -299,7 +313,7 @@ impl SecretStore {
         }
     }
 
-    fn from_env(&self, kind: SecretKind) -> Option<(&'static str, String)> {
+    fn env_value(&self, kind: SecretKind) -> Option<(&'static str, String)> {
         kind.env_vars().iter().find_map(|var| {
             let value = (self.env)(var)?;
             redact::register(&value);
@@ -362,7 +376,9 @@ fn explain(e: &keyring::Error) -> String {
     let raw = match e {
         keyring::Error::BadEncoding(_) => return "a stored value is not valid text".into(),
         keyring::Error::NoStorageAccess(inner) => {
-            return format!("the keychain is locked or access was denied ({inner}); unlock it and try again")
+            return format!(
+                "the keychain is locked or access was denied ({inner}); unlock it and try again"
+            )
         }
         other => other.to_string(),
     };

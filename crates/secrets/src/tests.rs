@@ -24,7 +24,10 @@ fn webhooks_are_validated_strictly() {
         let err = DiscordWebhook::parse(bad).expect_err(bad).to_string();
         assert!(err.contains("Discord"), "{err}");
         if bad.len() > 8 {
-            assert!(!err.contains(bad), "the error must not repeat the URL: {err}");
+            assert!(
+                !err.contains(bad),
+                "the error must not repeat the URL: {err}"
+            );
         }
     }
 }
@@ -58,13 +61,23 @@ fn scrub_masks_registered_values_and_secret_shapes() {
          {{\"access_token\":\"tok123\",\"refresh_token\": \"r456\"}} code_verifier=xyz"
     );
     let out = redact::scrub(&text);
-    for leaked in ["zq-registered-secret-9", "AbC-dEf", "abc.def-ghi", "tok123", "r456", "xyz"] {
+    for leaked in [
+        "zq-registered-secret-9",
+        "AbC-dEf",
+        "abc.def-ghi",
+        "tok123",
+        "r456",
+        "xyz",
+    ] {
         assert!(!out.contains(leaked), "{leaked} leaked: {out}");
     }
     assert!(out.contains("webhooks/1234…/••••"), "{out}");
     assert!(out.contains("Bearer ••••"), "{out}");
     // Text without secrets is untouched and not copied.
-    assert!(matches!(redact::scrub("nothing to hide"), std::borrow::Cow::Borrowed(_)));
+    assert!(matches!(
+        redact::scrub("nothing to hide"),
+        std::borrow::Cow::Borrowed(_)
+    ));
 }
 
 #[test]
@@ -83,7 +96,10 @@ fn without_a_keychain_secrets_come_from_the_environment_only() {
 
     // Storing is refused with a message that says what to do instead.
     let err = store.set_discord_webhook(&hook).unwrap_err().to_string();
-    assert!(err.contains("no OS keychain") && err.contains("POSTFLOW_DISCORD_WEBHOOK_URL"), "{err}");
+    assert!(
+        err.contains("no OS keychain") && err.contains("POSTFLOW_DISCORD_WEBHOOK_URL"),
+        "{err}"
+    );
     assert!(!err.contains("AbC-dEf"));
 }
 
@@ -96,7 +112,10 @@ fn the_new_variable_wins_over_the_old_one_and_bad_values_are_named() {
         _ => None,
     });
     let err = store.discord_webhook().unwrap_err().to_string();
-    assert!(err.starts_with("POSTFLOW_DISCORD_WEBHOOK_URL is set but"), "{err}");
+    assert!(
+        err.starts_with("POSTFLOW_DISCORD_WEBHOOK_URL is set but"),
+        "{err}"
+    );
     assert!(!err.contains("example.com/hook"), "{err}");
     let err = store.frameio_tokens().unwrap_err().to_string();
     assert!(err.contains("POSTFLOW_FRAMEIO_TOKEN"), "{err}");

@@ -5,7 +5,9 @@
 //! keychain fails the test instead of skipping it.
 
 use postflow_secrets::secrecy::ExposeSecret;
-use postflow_secrets::{DiscordWebhook, FrameioTokens, KeychainStatus, Origin, SecretKind, SecretStore};
+use postflow_secrets::{
+    DiscordWebhook, FrameioTokens, KeychainStatus, Origin, SecretKind, SecretStore,
+};
 
 fn store() -> Option<SecretStore> {
     let service = format!("io.postflow.test.{}", std::process::id());
@@ -37,8 +39,14 @@ fn frameio_tokens_and_webhook_round_trip_through_the_keychain() {
     store.set_frameio_tokens(&tokens).unwrap();
     let (read, origin) = store.frameio_tokens().unwrap().expect("stored tokens");
     assert_eq!(origin, Origin::Keychain);
-    assert_eq!(read.access_token.expose_secret(), "kc-access-token-0123456789");
-    assert_eq!(read.refresh_token.unwrap().expose_secret(), "kc-refresh-token-abcdef");
+    assert_eq!(
+        read.access_token.expose_secret(),
+        "kc-access-token-0123456789"
+    );
+    assert_eq!(
+        read.refresh_token.unwrap().expose_secret(),
+        "kc-refresh-token-abcdef"
+    );
     assert_eq!(read.expires_at, Some(1_900_000_000));
 
     // Refresh tokens rotate: a second write replaces the first.
@@ -49,13 +57,17 @@ fn frameio_tokens_and_webhook_round_trip_through_the_keychain() {
     assert_eq!(read.access_token.expose_secret(), "kc-second-token-xyz");
     assert!(read.refresh_token.is_none());
 
-    let hook = DiscordWebhook::parse("https://discord.com/api/webhooks/555566667777/kc-webhook-token").unwrap();
+    let hook =
+        DiscordWebhook::parse("https://discord.com/api/webhooks/555566667777/kc-webhook-token")
+            .unwrap();
     store.set_discord_webhook(&hook).unwrap();
     let (read, origin) = store.discord_webhook().unwrap().unwrap();
     assert_eq!((read, origin), (hook, Origin::Keychain));
 
     // A second store (another process, a restart) sees the same entries.
-    let again = SecretStore::open_with(&format!("io.postflow.test.{}", std::process::id()), |_| None);
+    let again = SecretStore::open_with(&format!("io.postflow.test.{}", std::process::id()), |_| {
+        None
+    });
     assert!(again.discord_webhook().unwrap().is_some());
 
     store.delete(SecretKind::FrameioTokens).unwrap();

@@ -260,20 +260,31 @@ fn unknown_key(key: &str, defaults: &Table) -> Problem {
     )
 }
 
-/// serde's "invalid type: string \"fast\", expected u64" in words an editor reads.
+/// serde's "invalid type: string \"fast\", expected u64 in `watch.x`" in
+/// words an editor reads: "expected a whole number, found string \"fast\"".
 fn describe_type_error(message: &str) -> String {
     let message = one_line(message);
-    let plain = [
-        ("expected u64", "expected a whole number"),
-        ("expected u32", "expected a whole number"),
-        ("expected a boolean", "expected true or false"),
-        ("expected a sequence", "expected a list like [\"a\", \"b\"]"),
-        ("expected a string", "expected text in quotes"),
-        ("invalid type: ", ""),
-    ];
-    plain
-        .iter()
-        .fold(message, |m, (from, to)| m.replace(from, to))
+    // The key is already shown beside the message.
+    let message = match message.rfind(" in `") {
+        Some(i) if message.ends_with('`') => &message[..i],
+        _ => &message,
+    };
+    let plain = |expected: &str| -> String {
+        match expected {
+            "u64" | "u32" | "u16" | "u8" => "a whole number".into(),
+            "a boolean" => "true or false".into(),
+            "a sequence" => "a list like [\"a\", \"b\"]".into(),
+            "a string" => "text in quotes".into(),
+            other => other.into(),
+        }
+    };
+    match message
+        .strip_prefix("invalid type: ")
+        .and_then(|rest| rest.rsplit_once(", expected "))
+    {
+        Some((found, expected)) => format!("expected {}, found {found}", plain(expected)),
+        None => message.to_string(),
+    }
 }
 
 fn one_line(message: &str) -> String {

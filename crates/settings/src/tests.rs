@@ -105,7 +105,10 @@ parallel_files = 3
         .iter()
         .find(|p| p.key == "watch.rescan_interval_secs")
         .unwrap();
-    assert!(wrong_type.message.contains("whole number"), "{wrong_type}");
+    assert_eq!(
+        wrong_type.message,
+        "expected a whole number, found string \"fast\""
+    );
     assert!(
         wrong_type.fix.contains("rescan_interval_secs = 15"),
         "{wrong_type}"

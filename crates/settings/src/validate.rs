@@ -21,15 +21,24 @@ impl Settings {
     }
 
     /// The nomenclature these settings describe. Fails with the same
-    /// problems [`Settings::validate`] reports for `nomenclature.*`.
+    /// problems [`Settings::validate`] reports for `nomenclature.patterns`.
     pub fn nomenclature(&self) -> Result<Nomenclature, Vec<Problem>> {
-        Nomenclature::new(&NomenclatureConfig {
+        match self.nomenclature_lenient() {
+            (nomenclature, problems) if problems.is_empty() => Ok(nomenclature),
+            (_, problems) => Err(problems),
+        }
+    }
+
+    /// The nomenclature with invalid custom patterns left out, and the
+    /// problems with them.
+    pub fn nomenclature_lenient(&self) -> (Nomenclature, Vec<Problem>) {
+        let (nomenclature, errors) = Nomenclature::new_lenient(&NomenclatureConfig {
             extensions: &self.watch.extensions,
             custom_patterns: &self.nomenclature.patterns,
             use_builtin_patterns: self.nomenclature.use_builtin_patterns,
             structure_root: &self.nomenclature.structure_root,
-        })
-        .map_err(|errors| errors.iter().map(pattern_problem).collect())
+        });
+        (nomenclature, errors.iter().map(pattern_problem).collect())
     }
 
     fn validate_watch(&self, problems: &mut Vec<Problem>) {

@@ -1,0 +1,143 @@
+//! PostFlow's desktop shell: a tray icon, a small window and IPC commands,
+//! all over `postflow-core`. No PostFlow logic lives here: the shell shows
+//! state and forwards the user's intent.
+
+mod commands;
+mod tray;
+
+use std::sync::Mutex;
+
+use postflow_core::Control;
+use postflow_settings::{Loaded, Paths};
+use tauri::{Emitter, Manager, RunEvent, WebviewUrl, WebviewWindowBuilder, WindowEvent};
+
+pub use commands::{Status, EVENT_CHANNEL};
+
+/// What the shell keeps for its commands.
+pub struct AppState {
+    pub control: Control,
+    pub settings: Mutex<Loaded>,
+}
+
+/// Label of the one window.
+pub const MAIN_WINDOW: &str = "main";
+
+pub fn run() {
+    let paths = match Paths::resolve(None) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("PostFlow cannot start: {e}");
+            std::process::exit(2);
+        }
+    };
+    let mut log_options = postflow_logging::LogOptions::new("postflow-app");
+    log_options.dir = Some(paths.log_dir.clone());
+    let _log = postflow_logging::init(log_options);
+
+    if let Err(e) = postflow_settings::write_default_if_missing(&paths.config_file) {
+        tracing::warn!("cannot create the settings file: {e}");
+    }
+    let loaded = postflow_settings::load(&paths.config_file);
+    for problem in loaded.all_problems() {
+        tracing::warn!("settings: {problem}");
+    }
+    tracing::info!(config = %paths.config_file.display(), "PostFlow starting");
+
+    let start_minimized = loaded.settings.ui.start_minimized;
+    let start_at_login = loaded.settings.ui.start_at_login;
+    let state = AppState {
+        control: Control::default(),
+        settings: Mutex::new(loaded),
+    };
+
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
+        .manage(state)
+        .invoke_handler(commands::handler())
+        .setup(move |app| {
+            apply_autostart(app.handle(), start_at_login);
+            tray::create(app.handle())?;
+            forward_events(app.handle());
+            if !start_minimized {
+                show_main_window(app.handle())?;
+            }
+            tracing::info!("PostFlow is ready: tray icon set up");
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the window hides it: PostFlow lives in the tray.
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                api.prevent_close();
+                let _ = window.hide();
+            }
+        })
+        .build(tauri::generate_context!())
+        .unwrap_or_else(|e| {
+            tracing::error!("PostFlow cannot start its window system: {e}");
+            std::process::exit(1);
+        });
+
+    app.run(|_app, event| {
+        // Keep running in the tray when no window is open; Quit exits with a code.
+        if let RunEvent::ExitRequested {
+            code: None, api, ..
+        } = event
+        {
+            api.prevent_exit();
+        }
+    });
+}
+
+/// Opens (or brings forward) the main window.
+pub fn show_main_window<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<()> {
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+        window.show()?;
+        window.set_focus()?;
+        return Ok(());
+    }
+    WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::App("index.html".into()))
+        .title("PostFlow")
+        .inner_size(760.0, 540.0)
+        .min_inner_size(520.0, 360.0)
+        .build()?;
+    tracing::info!("PostFlow window opened");
+    Ok(())
+}
+
+/// Core events go to the web UI as they happen.
+fn forward_events<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    let mut events = app.state::<AppState>().control.subscribe();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(event) => {
+                    let _ = app.emit(EVENT_CHANNEL, &event);
+                }
+                // A slow webview missed some events; it re-reads the status.
+                Err(postflow_core::RecvError::Lagged(_)) => continue,
+                Err(postflow_core::RecvError::Closed) => break,
+            }
+        }
+    });
+}
+
+/// Makes the login item match `ui.start_at_login`.
+fn apply_autostart<R: tauri::Runtime>(app: &tauri::AppHandle<R>, wanted: bool) {
+    use tauri_plugin_autostart::ManagerExt;
+    let autolaunch = app.autolaunch();
+    let result = match (wanted, autolaunch.is_enabled()) {
+        (true, Ok(false)) => autolaunch.enable(),
+        (false, Ok(true)) => autolaunch.disable(),
+        (_, Ok(_)) => Ok(()),
+        (_, Err(e)) => Err(e),
+    };
+    match result {
+        Ok(()) => tracing::debug!(start_at_login = wanted, "login item in step with settings"),
+        Err(e) => tracing::warn!("cannot set PostFlow to start at login: {e}"),
+    }
+}
