@@ -46,7 +46,10 @@ env HOME="$scratch/home" XDG_CACHE_HOME="$scratch/cache" MESA_SHADER_CACHE_DIR="
     mkdir -p "$HOME"
     printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
     cargo test --locked --workspace
-  '
+  ' 2>&1 | tee "$scratch/tests.out"
+# Every test binary's counts, summed for the closing line.
+read -r passed failed < <(awk '/^test result:/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+  END { print p + 0, f + 0 }' "$scratch/tests.out")
 
 step "the README's run command starts the app"
 run_home="$scratch/run-home"
@@ -74,3 +77,5 @@ else
   exit 1
 fi
 step "all checks passed"
+# The run-command check above counts as one more passing test.
+echo "$((passed + 1)) passed, $failed failed"

@@ -1,5 +1,10 @@
 use super::*;
+use std::sync::LazyLock;
+
 use proptest::prelude::*;
+
+/// Compiled once: building a nomenclature compiles its regexes.
+static DEFAULT: LazyLock<Nomenclature> = LazyLock::new(Nomenclature::default);
 
 fn parsed(name: &str) -> ParsedName {
     match Nomenclature::default().classify(name) {
@@ -332,7 +337,7 @@ proptest! {
     /// No input makes classification panic, and its answer is coherent.
     #[test]
     fn never_panics_on_any_name(name in "\\PC{0,300}") {
-        let n = Nomenclature::default();
+        let n = &*DEFAULT;
         let r = n.report(&name);
         prop_assert_eq!(r.status == Status::Parsed, r.reason.is_none());
         if let Some(path) = r.frameio_path {
@@ -346,7 +351,7 @@ proptest! {
     #[test]
     fn render_shaped_names_parse(scene in 0u32..1000, shot in "[A-Z][A-Z0-9_]{0,12}", version in 0u32..100_000, ext in "(mov|MP4|mxf|Braw)") {
         let name = format!("SC{scene}_{shot}_V{version}.{ext}");
-        let n = Nomenclature::default();
+        let n = &*DEFAULT;
         let a = n.report(&name);
         let b = n.report(&name.to_lowercase());
         prop_assert_eq!(a.status, Status::Parsed);
@@ -358,7 +363,7 @@ proptest! {
     /// Arbitrary bytes around the known shapes never panic either.
     #[test]
     fn mutated_names_never_panic(prefix in "\\PC{0,20}", suffix in "\\PC{0,20}") {
-        let n = Nomenclature::default();
+        let n = &*DEFAULT;
         let _ = n.report(&format!("{prefix}SC01_A_V001{suffix}.mov"));
         let _ = n.report(&format!("{prefix}_S01_V{suffix}"));
     }
