@@ -51,9 +51,17 @@ for gib in "${sizes[@]}"; do
   done
 done
 
-python3 - "$results" "$parallel" <<'PY'
-import json, statistics, sys
+python3 - "$results" "$parallel" "$work/emulator.json" <<'PY'
+import json, statistics, sys, urllib.request
 rows = [json.loads(l) for l in open(sys.argv[1])]
+emu = json.load(open(sys.argv[3]))
+# Every upload, from either uploader, must have arrived whole.
+for r in rows:
+    url = f"{emu['base_url']}/v4/accounts/{emu['account_id']}/files/{r['file_id']}/status"
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {emu['token']}"})
+    status = json.load(urllib.request.urlopen(req))["data"]
+    assert status["upload_complete"], f"{r['uploader']} upload {r['file_id']} is incomplete"
+print(f"verified: all {len(rows)} uploads complete on the emulator")
 print(f"\n| file | uploader | throughput (MiB/s, median of {max(r['round'] for r in rows)}) | peak RSS (MiB, max) |")
 print("| --- | --- | --- | --- |")
 for gib in sorted({r["gib"] for r in rows}):

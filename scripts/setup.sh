@@ -49,10 +49,6 @@ if ! command -v cargo >/dev/null; then
     export PATH="$HOME/.cargo/bin:$PATH"
   fi
 fi
-for c in clippy rustfmt; do
-  if ! cargo "$c" --version >/dev/null 2>&1; then
-    log "adding the $c component"
-    rustup component add "$c"
-  fi
-done
+cargo clippy --version >/dev/null 2>&1 || { log "adding clippy"; rustup component add clippy; }
+cargo fmt --version >/dev/null 2>&1 || { log "adding rustfmt"; rustup component add rustfmt; }
 log "ready: $(cargo --version)"

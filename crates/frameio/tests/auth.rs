@@ -198,3 +198,51 @@ async fn requests_are_paced_by_the_rate_limit_headers() {
         emu.stats().rate_limited
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_legacy_developer_token_is_sent_with_its_header() {
+    use axum::http::HeaderMap;
+    // A stand-in for Frame.io that answers /v4/me only to legacy-token requests.
+    let app = axum::Router::new().route(
+        "/v4/me",
+        axum::routing::get(|headers: HeaderMap| async move {
+            let legacy = headers
+                .get("x-frameio-legacy-token-auth")
+                .and_then(|v| v.to_str().ok())
+                == Some("true");
+            let bearer = headers.get("authorization").and_then(|v| v.to_str().ok())
+                == Some("Bearer legacy-dev-token");
+            if legacy && bearer {
+                (
+                    axum::http::StatusCode::OK,
+                    r#"{"data":{"id":"u1","name":"Dev","email":"d@example.com"}}"#,
+                )
+            } else {
+                (
+                    axum::http::StatusCode::UNAUTHORIZED,
+                    r#"{"errors":[{"detail":"legacy header missing"}]}"#,
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let client = |legacy| {
+        Client::new(ClientConfig {
+            api_base_url: base.clone(),
+            ims_base_url: base.clone(),
+            account_id: "a".into(),
+            credentials: Credentials::Static {
+                token: "legacy-dev-token".to_string().into(),
+                legacy,
+            },
+            token_sink: None,
+            retry: fast_retry(),
+        })
+        .unwrap()
+    };
+    assert_eq!(client(true).me().await.unwrap().id, "u1");
+    let err = client(false).me().await.unwrap_err();
+    assert!(matches!(err, Error::SignedOut(_)), "{err}");
+}
