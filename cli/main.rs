@@ -4,6 +4,7 @@
 mod config;
 mod parse;
 mod secrets;
+mod signin;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +36,8 @@ enum Command {
     /// Manage the Frame.io token and the Discord webhook in the OS keychain.
     #[command(subcommand)]
     Secrets(secrets::Command),
+    /// Sign in to Frame.io in the browser and keep the sign-in in the keychain.
+    Signin(signin::Args),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         Command::Parse(args) => parse::run(&paths, args),
         Command::Config(cmd) => config::run(&paths, cmd),
         Command::Secrets(cmd) => secrets::run(cmd),
+        Command::Signin(args) => signin::run(&paths, args),
     };
     match result {
         Ok(code) => code,

@@ -177,9 +177,15 @@ impl fmt::Debug for SecretStore {
 
 impl SecretStore {
     /// The store for this user: PostFlow's keychain entries, and the process
-    /// environment. Probes the keychain once.
+    /// environment. Probes the keychain once. `POSTFLOW_KEYCHAIN_SERVICE`
+    /// files the entries under another service name (tests use it so they
+    /// never touch a user's real sign-in).
     pub fn open() -> Self {
-        Self::open_with(SERVICE, |k| std::env::var(k).ok())
+        let service = std::env::var("POSTFLOW_KEYCHAIN_SERVICE")
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| SERVICE.to_string());
+        Self::open_with(&service, |k| std::env::var(k).ok())
     }
 
     /// A store under another keychain service name (tests use their own so
