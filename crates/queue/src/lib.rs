@@ -1,0 +1,619 @@
+//! PostFlow's durable queue, in SQLite (bundled, WAL).
+//!
+//! Every candidate file is recorded **before** anything else happens, keyed
+//! by its path relative to the watch root plus its size and mtime (mount
+//! points differ between workstations). Every status change is written
+//! (and checked against the allowed transitions) **before** the engine acts
+//! on it, and logged in `transitions`, which is the history the UI and
+//! `postflow status` read.
+//!
+//! One process (the service) writes; others (`postflow status`, the UI)
+//! may read the same file concurrently: WAL lets readers run beside the
+//! writer.
+
+mod status;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite_migration::{Migrations, M};
+use serde::Serialize;
+
+pub use status::{Status, StatusKind};
+
+/// Schema migrations, embedded; the database's `user_version` says which
+/// ran. Append, never edit, once released.
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(
+        r#"
+CREATE TABLE items (
+    id          INTEGER PRIMARY KEY,
+    rel_path    TEXT    NOT NULL,
+    size        INTEGER NOT NULL,
+    mtime_ns    INTEGER NOT NULL,
+    file_name   TEXT    NOT NULL,
+    scene       TEXT,
+    shot        TEXT,
+    version     TEXT,
+    kind        TEXT    NOT NULL,
+    status      TEXT    NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    started_at  INTEGER,
+    finished_at INTEGER,
+    UNIQUE (rel_path, size, mtime_ns)
+);
+CREATE INDEX items_kind ON items (kind);
+CREATE INDEX items_shot ON items (scene, shot);
+CREATE INDEX items_path ON items (rel_path);
+
+CREATE TABLE transitions (
+    id      INTEGER PRIMARY KEY,
+    item_id INTEGER NOT NULL REFERENCES items (id),
+    at      INTEGER NOT NULL,
+    kind    TEXT    NOT NULL,
+    status  TEXT    NOT NULL
+);
+CREATE INDEX transitions_item ON transitions (item_id);
+CREATE INDEX transitions_at ON transitions (at);
+
+CREATE TABLE folder_cache (
+    key        TEXT PRIMARY KEY,
+    folder_id  TEXT    NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE service_state (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"#,
+    )])
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the queue database {path} cannot be opened: {source}")]
+    Open {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("the queue database cannot be upgraded: {0}")]
+    Migrate(#[from] rusqlite_migration::Error),
+    #[error("queue database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("item {0} is not in the queue")]
+    NoSuchItem(i64),
+    #[error("item {id} cannot go from {from} to {to}")]
+    Transition {
+        id: i64,
+        from: StatusKind,
+        to: StatusKind,
+    },
+    #[error("item {id} is {actual}, not {expected}: someone else changed it")]
+    Conflict {
+        id: i64,
+        expected: StatusKind,
+        actual: StatusKind,
+    },
+    #[error("the queue database holds a status it cannot read: {0}")]
+    Corrupt(String),
+}
+
+impl Error {
+    /// A busy or locked database is worth retrying; the rest is not.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::Sql(rusqlite::Error::SqliteFailure(e, _))
+            if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What the watcher saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// Relative to the watch root, `/`-separated.
+    pub rel_path: String,
+    pub size: u64,
+    pub mtime_ns: i64,
+    /// What the nomenclature made of the name, if it parsed.
+    pub shot: Option<ShotRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShotRef {
+    pub scene: String,
+    pub shot: String,
+    pub version: String,
+}
+
+/// One file in the queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Item {
+    pub id: i64,
+    pub rel_path: String,
+    pub file_name: String,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub shot: Option<ShotRef>,
+    pub status: Status,
+    pub attempts: u32,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+}
+
+impl Item {
+    /// Bytes per second over the upload, once finished.
+    pub fn throughput(&self) -> Option<f64> {
+        let (start, end) = (self.started_at?, self.finished_at?);
+        let secs = (end - start) as f64 / 1000.0;
+        (secs > 0.0).then(|| self.size as f64 / secs)
+    }
+}
+
+/// What `record_candidate` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// A new item.
+    New(i64),
+    /// This exact file (path, size, mtime) was already known.
+    Known(i64),
+}
+
+impl Recorded {
+    pub fn id(self) -> i64 {
+        match self {
+            Recorded::New(id) | Recorded::Known(id) => id,
+        }
+    }
+}
+
+/// The last hour, or any period, in numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Items that reached done, already-in-Frame.io, held or failed.
+    pub processed: u64,
+    pub uploads_done: u64,
+    pub errors: u64,
+    pub last_upload_at: Option<i64>,
+    /// Distinct scenes and shots among the uploads done.
+    pub scenes: u64,
+    pub shots: u64,
+}
+
+/// The durable queue. Cheap to share behind an `Arc`.
+pub struct Queue {
+    conn: Mutex<Connection>,
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl Queue {
+    /// Opens (creating, upgrading) the queue at `path`.
+    pub fn open(path: &Path) -> Result<Queue> {
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let open_error = |source| Error::Open {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut conn = Connection::open(path).map_err(open_error)?;
+        conn.busy_timeout(Duration::from_secs(5))
+            .map_err(open_error)?;
+        // WAL: readers beside the writer. NORMAL: durable across process
+        // crashes (what PostFlow must survive); an OS crash may lose the
+        // last transaction, which the engine re-derives from Frame.io.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_error)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_error)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_error)?;
+        migrations().to_latest(&mut conn)?;
+        Ok(Queue {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records a file the watcher saw, before anything else happens to it.
+    /// The same path with another size or mtime is a new item; an earlier
+    /// item of that path that has not started is cancelled as superseded.
+    pub fn record_candidate(&self, candidate: &Candidate) -> Result<Recorded> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let existing: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM items WHERE rel_path = ?1 AND size = ?2 AND mtime_ns = ?3",
+                params![
+                    candidate.rel_path,
+                    candidate.size as i64,
+                    candidate.mtime_ns
+                ],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = existing {
+            return Ok(Recorded::Known(id));
+        }
+        let now = now_ms();
+        let superseded: Vec<i64> = {
+            let mut stmt = tx.prepare(
+                "SELECT id FROM items WHERE rel_path = ?1 AND kind IN ('waiting_for_stability', 'queued')",
+            )?;
+            let ids = stmt
+                .query_map([&candidate.rel_path], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            ids
+        };
+        for id in superseded {
+            let status = Status::Cancelled {
+                reason: "superseded: the file changed before it was uploaded".into(),
+            };
+            write_status(&tx, id, &status, now)?;
+        }
+        let file_name = candidate
+            .rel_path
+            .rsplit('/')
+            .next()
+            .unwrap_or(&candidate.rel_path)
+            .to_string();
+        let status = Status::WaitingForStability;
+        tx.execute(
+            "INSERT INTO items (rel_path, size, mtime_ns, file_name, scene, shot, version, kind, status, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+            params![
+                candidate.rel_path,
+                candidate.size as i64,
+                candidate.mtime_ns,
+                file_name,
+                candidate.shot.as_ref().map(|s| &s.scene),
+                candidate.shot.as_ref().map(|s| &s.shot),
+                candidate.shot.as_ref().map(|s| &s.version),
+                status.kind().as_str(),
+                encode(&status),
+                now,
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        log_transition(&tx, id, &status, now)?;
+        tx.commit()?;
+        Ok(Recorded::New(id))
+    }
+
+    /// Moves an item to `to`, if it is still in `expected` and the move is
+    /// allowed. Written (committed) before the caller acts on it.
+    pub fn transition(&self, id: i64, expected: StatusKind, to: Status) -> Result<Item> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let current = load(&tx, id)?.ok_or(Error::NoSuchItem(id))?;
+        let from = current.status.kind();
+        if from != expected {
+            return Err(Error::Conflict {
+                id,
+                expected,
+                actual: from,
+            });
+        }
+        if !from.can_become(to.kind()) {
+            return Err(Error::Transition {
+                id,
+                from,
+                to: to.kind(),
+            });
+        }
+        let now = now_ms();
+        write_status(&tx, id, &to, now)?;
+        match to.kind() {
+            StatusKind::PreparingFolders if current.started_at.is_none() => {
+                tx.execute(
+                    "UPDATE items SET started_at = ?2 WHERE id = ?1",
+                    params![id, now],
+                )?;
+            }
+            StatusKind::Failed => {
+                tx.execute(
+                    "UPDATE items SET attempts = attempts + 1 WHERE id = ?1",
+                    [id],
+                )?;
+            }
+            k if k.is_final() => {
+                tx.execute(
+                    "UPDATE items SET finished_at = ?2 WHERE id = ?1",
+                    params![id, now],
+                )?;
+            }
+            _ => {}
+        }
+        let item = load(&tx, id)?.ok_or(Error::NoSuchItem(id))?;
+        tx.commit()?;
+        Ok(item)
+    }
+
+    pub fn get(&self, id: i64) -> Result<Option<Item>> {
+        load(&self.conn(), id)
+    }
+
+    /// Items in any of `kinds`, oldest first.
+    pub fn with_status(&self, kinds: &[StatusKind], limit: usize) -> Result<Vec<Item>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM items WHERE kind IN ({}) ORDER BY id LIMIT ?1",
+            kinds
+                .iter()
+                .map(|k| format!("'{}'", k.as_str()))
+                .collect::<Vec<_>>()
+                .join(",")
+        ))?;
+        let items = stmt
+            .query_map([limit as i64], row_to_item)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(items)
+    }
+
+    /// Items ready to start now: queued, or failed with a retry due and no
+    /// action needed. Oldest first.
+    pub fn due(&self, now: i64, limit: usize) -> Result<Vec<Item>> {
+        let mut due = self.with_status(&[StatusKind::Queued], limit)?;
+        if due.len() < limit {
+            due.extend(
+                self.with_status(&[StatusKind::Failed], usize::MAX >> 1)?
+                    .into_iter()
+                    .filter(|i| {
+                        matches!(i.status, Status::Failed { needs_action: false, next_retry_at: Some(at), .. } if at <= now)
+                    })
+                    .take(limit - due.len()),
+            );
+        }
+        Ok(due)
+    }
+
+    /// Items per status.
+    pub fn counts(&self) -> Result<BTreeMap<StatusKind, u64>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT kind, COUNT(*) FROM items GROUP BY kind")?;
+        let mut counts = BTreeMap::new();
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+            let (kind, n) = row?;
+            let kind = StatusKind::parse(&kind).ok_or_else(|| Error::Corrupt(kind.clone()))?;
+            counts.insert(kind, n as u64);
+        }
+        Ok(counts)
+    }
+
+    /// Every item of one shot (all versions), oldest first: the UI's history.
+    pub fn shot_history(&self, scene: &str, shot: &str) -> Result<Vec<Item>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM items WHERE scene = ?1 AND shot = ?2 ORDER BY id"
+        ))?;
+        let items = stmt
+            .query_map([scene, shot], row_to_item)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(items)
+    }
+
+    /// The status changes of one item, oldest first: `(unix ms, status)`.
+    pub fn transitions(&self, id: i64) -> Result<Vec<(i64, Status)>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT at, status FROM transitions WHERE item_id = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        rows.map(|r| {
+            let (at, json) = r?;
+            Ok((at, decode(&json)?))
+        })
+        .collect()
+    }
+
+    /// What happened since `since` (unix ms).
+    pub fn summary_since(&self, since: i64) -> Result<Summary> {
+        let conn = self.conn();
+        let count = |sql: &str| -> Result<i64> { Ok(conn.query_row(sql, [since], |r| r.get(0))?) };
+        Ok(Summary {
+            processed: count(
+                "SELECT COUNT(DISTINCT item_id) FROM transitions WHERE at >= ?1
+                 AND kind IN ('done', 'already_in_frameio', 'held', 'failed')",
+            )? as u64,
+            uploads_done: count("SELECT COUNT(*) FROM items WHERE kind = 'done' AND finished_at >= ?1")? as u64,
+            errors: count("SELECT COUNT(*) FROM transitions WHERE kind = 'failed' AND at >= ?1")? as u64,
+            last_upload_at: conn.query_row("SELECT MAX(finished_at) FROM items WHERE kind = 'done'", [], |r| r.get(0))?,
+            scenes: count("SELECT COUNT(DISTINCT scene) FROM items WHERE kind = 'done' AND finished_at >= ?1")? as u64,
+            shots: count(
+                "SELECT COUNT(*) FROM (SELECT DISTINCT scene, shot FROM items WHERE kind = 'done' AND finished_at >= ?1)",
+            )? as u64,
+        })
+    }
+
+    /// A failed, held or cancelled item goes back to the queue now.
+    pub fn retry(&self, id: i64) -> Result<Item> {
+        let item = self.get(id)?.ok_or(Error::NoSuchItem(id))?;
+        self.transition(id, item.status.kind(), Status::Queued)
+    }
+
+    /// Every failed item goes back to the queue; returns how many.
+    pub fn retry_all_failed(&self) -> Result<usize> {
+        let failed = self.with_status(&[StatusKind::Failed], usize::MAX >> 1)?;
+        for item in &failed {
+            self.transition(item.id, StatusKind::Failed, Status::Queued)?;
+        }
+        Ok(failed.len())
+    }
+
+    /// The user ignores an item.
+    pub fn cancel(&self, id: i64, reason: &str) -> Result<Item> {
+        let item = self.get(id)?.ok_or(Error::NoSuchItem(id))?;
+        self.transition(
+            id,
+            item.status.kind(),
+            Status::Cancelled {
+                reason: reason.to_string(),
+            },
+        )
+    }
+
+    /// A small persisted value of the service (for example whether it is
+    /// paused), so state survives a restart.
+    pub fn set_state(&self, key: &str, value: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO service_state (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+
+    pub fn state(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT value FROM service_state WHERE key = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+}
+
+/// Folder ids survive restarts in the queue database.
+impl postflow_frameio::FolderCache for Queue {
+    fn get(&self, key: &str) -> Option<String> {
+        self.conn()
+            .query_row(
+                "SELECT folder_id FROM folder_cache WHERE key = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .optional()
+            .unwrap_or_else(|e| {
+                tracing::warn!("folder cache read failed: {e}");
+                None
+            })
+    }
+
+    fn put(&self, key: &str, folder_id: &str) {
+        if let Err(e) = self.conn().execute(
+            "INSERT INTO folder_cache (key, folder_id, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (key) DO UPDATE SET folder_id = excluded.folder_id, updated_at = excluded.updated_at",
+            params![key, folder_id, now_ms()],
+        ) {
+            tracing::warn!("folder cache write failed: {e}");
+        }
+    }
+
+    fn remove(&self, key: &str) {
+        if let Err(e) = self
+            .conn()
+            .execute("DELETE FROM folder_cache WHERE key = ?1", [key])
+        {
+            tracing::warn!("folder cache delete failed: {e}");
+        }
+    }
+}
+
+const COLUMNS: &str = "id, rel_path, file_name, size, mtime_ns, scene, shot, version, status, attempts, created_at, updated_at, started_at, finished_at";
+
+fn row_to_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
+    let scene: Option<String> = r.get(5)?;
+    let shot: Option<String> = r.get(6)?;
+    let version: Option<String> = r.get(7)?;
+    let status_json: String = r.get(8)?;
+    let status = serde_json::from_str(&status_json).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(
+            8,
+            rusqlite::types::Type::Text,
+            Box::new(BadStatus(format!("{e}: {status_json}"))),
+        )
+    })?;
+    Ok(Item {
+        id: r.get(0)?,
+        rel_path: r.get(1)?,
+        file_name: r.get(2)?,
+        size: r.get::<_, i64>(3)? as u64,
+        mtime_ns: r.get(4)?,
+        shot: match (scene, shot, version) {
+            (Some(scene), Some(shot), Some(version)) => Some(ShotRef {
+                scene,
+                shot,
+                version,
+            }),
+            _ => None,
+        },
+        status,
+        attempts: r.get::<_, i64>(9)? as u32,
+        created_at: r.get(10)?,
+        updated_at: r.get(11)?,
+        started_at: r.get(12)?,
+        finished_at: r.get(13)?,
+    })
+}
+
+fn load(conn: &Connection, id: i64) -> Result<Option<Item>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM items WHERE id = ?1"),
+            [id],
+            row_to_item,
+        )
+        .optional()?)
+}
+
+fn write_status(conn: &Connection, id: i64, status: &Status, now: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE items SET kind = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
+        params![id, status.kind().as_str(), encode(status), now],
+    )?;
+    // Progress updates (Uploading -> Uploading) are not history.
+    let previous: Option<String> = conn
+        .query_row(
+            "SELECT kind FROM transitions WHERE item_id = ?1 ORDER BY id DESC LIMIT 1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if previous.as_deref() != Some(status.kind().as_str()) || status.kind() != StatusKind::Uploading
+    {
+        log_transition(conn, id, status, now)?;
+    }
+    Ok(())
+}
+
+fn log_transition(conn: &Connection, id: i64, status: &Status, now: i64) -> Result<()> {
+    conn.execute(
+        "INSERT INTO transitions (item_id, at, kind, status) VALUES (?1, ?2, ?3, ?4)",
+        params![id, now, status.kind().as_str(), encode(status)],
+    )?;
+    Ok(())
+}
+
+fn encode(status: &Status) -> String {
+    serde_json::to_string(status).expect("statuses serialize")
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unreadable status {0}")]
+struct BadStatus(String);
+
+fn decode(json: &str) -> Result<Status> {
+    serde_json::from_str(json).map_err(|e| Error::Corrupt(format!("{e}: {json}")))
+}
+
+#[cfg(test)]
+mod tests;

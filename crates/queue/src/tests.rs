@@ -1,0 +1,335 @@
+use postflow_frameio::FolderCache;
+
+use super::*;
+
+fn queue() -> (tempfile::TempDir, Queue) {
+    let dir = tempfile::tempdir().unwrap();
+    let q = Queue::open(&dir.path().join("queue.sqlite")).unwrap();
+    (dir, q)
+}
+
+fn candidate(path: &str, size: u64, mtime: i64) -> Candidate {
+    Candidate {
+        rel_path: path.into(),
+        size,
+        mtime_ns: mtime,
+        shot: Some(ShotRef {
+            scene: "SC01".into(),
+            shot: "UNDLM_00412".into(),
+            version: "V002".into(),
+        }),
+    }
+}
+
+#[test]
+fn a_candidate_is_recorded_once_and_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/queue.sqlite");
+    let id = {
+        let q = Queue::open(&path).unwrap();
+        let first = q
+            .record_candidate(&candidate("SC01/SC01_UNDLM_00412_V002.mov", 10, 1))
+            .unwrap();
+        let again = q
+            .record_candidate(&candidate("SC01/SC01_UNDLM_00412_V002.mov", 10, 1))
+            .unwrap();
+        assert!(matches!(first, Recorded::New(_)));
+        assert_eq!(again, Recorded::Known(first.id()));
+        first.id()
+    };
+    let q = Queue::open(&path).unwrap();
+    let item = q.get(id).unwrap().unwrap();
+    assert_eq!(item.file_name, "SC01_UNDLM_00412_V002.mov");
+    assert_eq!(item.status, Status::WaitingForStability);
+    assert_eq!(item.shot.unwrap().scene, "SC01");
+    let mode: String = q
+        .conn()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn a_file_that_changes_before_upload_supersedes_its_older_record() {
+    let (_d, q) = queue();
+    let old = q.record_candidate(&candidate("a.mov", 10, 1)).unwrap().id();
+    let new = q.record_candidate(&candidate("a.mov", 20, 2)).unwrap().id();
+    assert_ne!(old, new);
+    assert!(matches!(
+        q.get(old).unwrap().unwrap().status,
+        Status::Cancelled { .. }
+    ));
+    assert_eq!(
+        q.get(new).unwrap().unwrap().status,
+        Status::WaitingForStability
+    );
+}
+
+#[test]
+fn transitions_follow_the_lifecycle_and_are_checked() {
+    let (_d, q) = queue();
+    let id = q
+        .record_candidate(&candidate("a.mov", 1000, 1))
+        .unwrap()
+        .id();
+    q.transition(id, StatusKind::WaitingForStability, Status::Queued)
+        .unwrap();
+    // Not allowed: queued straight to done.
+    let err = q
+        .transition(
+            id,
+            StatusKind::Queued,
+            Status::Done {
+                file_id: "f".into(),
+                view_url: None,
+            },
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::Transition { .. }), "{err}");
+    // A stale expectation is a conflict, not a silent overwrite.
+    let err = q
+        .transition(id, StatusKind::Uploading, Status::Queued)
+        .unwrap_err();
+    assert!(matches!(err, Error::Conflict { .. }), "{err}");
+
+    q.transition(id, StatusKind::Queued, Status::PreparingFolders)
+        .unwrap();
+    for sent in [100, 500, 1000] {
+        q.transition(
+            id,
+            if sent == 100 {
+                StatusKind::PreparingFolders
+            } else {
+                StatusKind::Uploading
+            },
+            Status::Uploading {
+                folder_id: "d".into(),
+                session: None,
+                parts_done: vec![0],
+                bytes_sent: sent,
+            },
+        )
+        .unwrap();
+    }
+    q.transition(
+        id,
+        StatusKind::Uploading,
+        Status::Verifying {
+            folder_id: "d".into(),
+            file_id: "f".into(),
+        },
+    )
+    .unwrap();
+    q.transition(
+        id,
+        StatusKind::Verifying,
+        Status::Notifying {
+            file_id: "f".into(),
+            view_url: Some("v".into()),
+        },
+    )
+    .unwrap();
+    let done = q
+        .transition(
+            id,
+            StatusKind::Notifying,
+            Status::Done {
+                file_id: "f".into(),
+                view_url: Some("v".into()),
+            },
+        )
+        .unwrap();
+    assert!(done.started_at.is_some() && done.finished_at.is_some());
+    // Done is final.
+    assert!(q.retry(id).is_err());
+
+    let history: Vec<StatusKind> = q
+        .transitions(id)
+        .unwrap()
+        .into_iter()
+        .map(|(_, s)| s.kind())
+        .collect();
+    use StatusKind::*;
+    assert_eq!(
+        history,
+        [
+            WaitingForStability,
+            Queued,
+            PreparingFolders,
+            Uploading,
+            Verifying,
+            Notifying,
+            Done
+        ],
+        "progress updates are not history"
+    );
+}
+
+#[test]
+fn failed_items_are_due_at_their_retry_time_unless_they_need_action() {
+    let (_d, q) = queue();
+    let a = q.record_candidate(&candidate("a.mov", 1, 1)).unwrap().id();
+    let b = q.record_candidate(&candidate("b.mov", 1, 1)).unwrap().id();
+    let c = q.record_candidate(&candidate("c.mov", 1, 1)).unwrap().id();
+    for (id, at, needs_action) in [(a, 1_000, false), (b, 5_000, false), (c, 0, true)] {
+        q.transition(id, StatusKind::WaitingForStability, Status::Queued)
+            .unwrap();
+        q.transition(
+            id,
+            StatusKind::Queued,
+            Status::Failed {
+                reason: "x".into(),
+                next_retry_at: Some(at),
+                needs_action,
+            },
+        )
+        .unwrap();
+    }
+    let due: Vec<i64> = q
+        .due(2_000, 10)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(due, [a]);
+    assert_eq!(q.get(a).unwrap().unwrap().attempts, 1);
+    assert_eq!(q.retry_all_failed().unwrap(), 3);
+    assert_eq!(q.counts().unwrap().get(&StatusKind::Queued), Some(&3));
+}
+
+#[test]
+fn history_by_shot_and_the_summary_count_what_happened() {
+    let (_d, q) = queue();
+    let start = now_ms();
+    for (i, version) in ["V001", "V002"].iter().enumerate() {
+        let mut c = candidate(
+            &format!("SC01_UNDLM_00412_{version}.mov"),
+            1_000_000,
+            i as i64,
+        );
+        c.shot.as_mut().unwrap().version = version.to_string();
+        let id = q.record_candidate(&c).unwrap().id();
+        q.transition(id, StatusKind::WaitingForStability, Status::Queued)
+            .unwrap();
+        q.transition(id, StatusKind::Queued, Status::PreparingFolders)
+            .unwrap();
+        q.transition(
+            id,
+            StatusKind::PreparingFolders,
+            Status::AlreadyInFrameio {
+                file_id: "x".into(),
+            },
+        )
+        .unwrap();
+    }
+    let other = q
+        .record_candidate(&candidate("elsewhere.mov", 5, 5))
+        .unwrap()
+        .id();
+    q.transition(
+        other,
+        StatusKind::WaitingForStability,
+        Status::Held {
+            reason: "unrecognized".into(),
+        },
+    )
+    .unwrap();
+
+    let history = q.shot_history("SC01", "UNDLM_00412").unwrap();
+    // `elsewhere.mov` shares the test's default shot too.
+    assert_eq!(history.len(), 3);
+    let summary = q.summary_since(start).unwrap();
+    assert_eq!(summary.processed, 3);
+    assert_eq!(summary.uploads_done, 0);
+    assert_eq!(summary.errors, 0);
+}
+
+#[test]
+fn throughput_is_derived_from_the_upload_times() {
+    let item = Item {
+        id: 1,
+        rel_path: "a".into(),
+        file_name: "a".into(),
+        size: 10_000_000,
+        mtime_ns: 0,
+        shot: None,
+        status: Status::Done {
+            file_id: "f".into(),
+            view_url: None,
+        },
+        attempts: 0,
+        created_at: 0,
+        updated_at: 0,
+        started_at: Some(1_000),
+        finished_at: Some(3_000),
+    };
+    assert_eq!(item.throughput(), Some(5_000_000.0));
+}
+
+#[test]
+fn the_folder_cache_and_service_state_persist() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.sqlite");
+    {
+        let q = Queue::open(&path).unwrap();
+        q.put("root/scenes/sc01", "folder-1");
+        q.set_state("paused", "true").unwrap();
+    }
+    let q = Queue::open(&path).unwrap();
+    assert_eq!(
+        FolderCache::get(&q, "root/scenes/sc01").as_deref(),
+        Some("folder-1")
+    );
+    q.remove("root/scenes/sc01");
+    assert_eq!(FolderCache::get(&q, "root/scenes/sc01"), None);
+    assert_eq!(q.state("paused").unwrap().as_deref(), Some("true"));
+}
+
+#[test]
+fn a_database_from_a_newer_postflow_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.sqlite");
+    drop(Queue::open(&path).unwrap());
+    let conn = Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let err = Queue::open(&path).err().expect("refused");
+    assert!(matches!(err, Error::Migrate(_)), "{err}");
+}
+
+#[test]
+fn the_transition_table_allows_only_the_lifecycle() {
+    use StatusKind::*;
+    assert!(Queued.can_become(PreparingFolders));
+    assert!(Uploading.can_become(Uploading));
+    assert!(
+        Uploading.can_become(Queued),
+        "changed during upload: sent again whole"
+    );
+    assert!(Failed.can_become(Queued));
+    assert!(!Done.can_become(Queued));
+    assert!(!Done.can_become(Failed));
+    assert!(!WaitingForStability.can_become(Uploading));
+    for k in StatusKind::ALL {
+        assert_eq!(StatusKind::parse(k.as_str()), Some(k));
+        assert!(k.is_final() || k.can_become(Cancelled));
+    }
+}
+
+#[test]
+fn another_connection_reads_the_live_queue() {
+    // `postflow status` and the UI read while the service writes.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.sqlite");
+    let writer = Queue::open(&path).unwrap();
+    let reader = Queue::open(&path).unwrap();
+    let id = writer
+        .record_candidate(&candidate("a.mov", 1, 1))
+        .unwrap()
+        .id();
+    writer
+        .transition(id, StatusKind::WaitingForStability, Status::Queued)
+        .unwrap();
+    assert_eq!(reader.counts().unwrap().get(&StatusKind::Queued), Some(&1));
+    assert_eq!(reader.get(id).unwrap().unwrap().status, Status::Queued);
+}
