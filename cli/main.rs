@@ -4,6 +4,7 @@
 mod config;
 mod parse;
 mod secrets;
+mod service;
 mod signin;
 
 use std::path::PathBuf;
@@ -38,16 +39,20 @@ enum Command {
     Secrets(secrets::Command),
     /// Sign in to Frame.io in the browser and keep the sign-in in the keychain.
     Signin(signin::Args),
+    /// Run the service without a window: watch BY_SHOT and upload (SIGINT/SIGTERM stop it).
+    Run,
+    /// Show what the service is doing, with a health score.
+    Status(service::StatusArgs),
+    /// Stop starting new uploads (also for a service started later).
+    Pause,
+    /// Start uploading again.
+    Resume,
+    /// Queue a failed item again, or every failed item.
+    Retry(service::RetryArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // One-shot commands log warnings to stderr only; the service (a later
-    // issue) logs to files as well.
-    let mut log = postflow_logging::LogOptions::new("postflow-cli");
-    log.default_filter = "warn";
-    let _guard = postflow_logging::init(log);
-
     let paths = match postflow_settings::Paths::resolve(cli.config.as_deref()) {
         Ok(p) => p,
         Err(e) => {
@@ -55,11 +60,30 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The service logs to daily files as well; one-shot commands only warn
+    // on stderr.
+    let _guard = postflow_logging::init(match cli.command {
+        Command::Run => {
+            let mut log = postflow_logging::LogOptions::new("postflow-service");
+            log.dir = Some(paths.log_dir.clone());
+            log
+        }
+        _ => {
+            let mut log = postflow_logging::LogOptions::new("postflow-cli");
+            log.default_filter = "warn";
+            log
+        }
+    });
     let result = match cli.command {
         Command::Parse(args) => parse::run(&paths, args),
         Command::Config(cmd) => config::run(&paths, cmd),
         Command::Secrets(cmd) => secrets::run(cmd),
         Command::Signin(args) => signin::run(&paths, args),
+        Command::Run => service::run(&paths),
+        Command::Status(args) => service::status(&paths, args),
+        Command::Pause => service::set_paused(&paths, true),
+        Command::Resume => service::set_paused(&paths, false),
+        Command::Retry(args) => service::retry(&paths, args),
     };
     match result {
         Ok(code) => code,

@@ -21,13 +21,46 @@ pub enum RunState {
 }
 
 /// Everything that happens in PostFlow, as one stream.
-///
-/// Unfinished: only run-state changes exist so far; queue, upload, Frame.io
-/// and Discord events arrive with the engine (issue "The engine").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    RunStateChanged { state: RunState },
+    RunStateChanged {
+        state: RunState,
+    },
+    /// A queue item changed status (`status` is the queue's status kind).
+    ItemStatus {
+        id: i64,
+        file_name: String,
+        status: String,
+        detail: Option<String>,
+    },
+    /// Bytes on the wire for one item; published at a bounded rate.
+    UploadProgress {
+        id: i64,
+        bytes_sent: u64,
+        total_bytes: u64,
+    },
+    /// A file landed in Frame.io.
+    Uploaded {
+        id: i64,
+        file_name: String,
+        scene: String,
+        shot: String,
+        version: String,
+        frameio_path: String,
+        view_url: Option<String>,
+        /// The shot's previous version it was stacked onto, if any.
+        stacked_onto: Option<String>,
+    },
+    /// Frame.io could (not) be reached; while offline no attempts are spent.
+    Connectivity {
+        online: bool,
+        detail: Option<String>,
+    },
+    /// Uploads stopped until a person acts (sign in again, grant access).
+    NeedsUser {
+        reason: String,
+    },
 }
 
 /// How many events a slow subscriber may fall behind before it is told it

@@ -246,6 +246,10 @@ impl Client {
         let mut delays = inner.retry.delays();
         let mut token = inner.auth.token().await?;
         let mut refreshed = false;
+        // A refused connection means Frame.io (or the network) is down: say
+        // so after two quick retries and let the caller wait it out, rather
+        // than spending minutes here.
+        let mut refused = 0;
         loop {
             inner.pacer.wait(class).await;
             let mut request = inner
@@ -264,6 +268,12 @@ impl Client {
             let response = match outcome {
                 Ok(r) => r,
                 Err(e) => {
+                    if e.is_connect() {
+                        refused += 1;
+                        if refused > 2 {
+                            return Err(Error::network(e));
+                        }
+                    }
                     let error = Error::network(e);
                     match delays.next() {
                         Some(delay) => {

@@ -234,8 +234,11 @@ impl Queue {
     }
 
     /// Records a file the watcher saw, before anything else happens to it.
-    /// The same path with another size or mtime is a new item; an earlier
-    /// item of that path that has not started is cancelled as superseded.
+    /// While a render is still being written (its item waits for
+    /// stability), a new size or mtime updates that item in place: a file
+    /// written for ten minutes is one row, not thousands. Once an item is
+    /// queued or further, another version of the path is a new item, and a
+    /// queued one is cancelled as superseded.
     pub fn record_candidate(&self, candidate: &Candidate) -> Result<Recorded> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -254,10 +257,24 @@ impl Queue {
             return Ok(Recorded::Known(id));
         }
         let now = now_ms();
-        let superseded: Vec<i64> = {
-            let mut stmt = tx.prepare(
-                "SELECT id FROM items WHERE rel_path = ?1 AND kind IN ('waiting_for_stability', 'queued')",
+        let waiting: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM items WHERE rel_path = ?1 AND kind = 'waiting_for_stability' ORDER BY id DESC LIMIT 1",
+                [&candidate.rel_path],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = waiting {
+            tx.execute(
+                "UPDATE items SET size = ?2, mtime_ns = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id, candidate.size as i64, candidate.mtime_ns, now],
             )?;
+            tx.commit()?;
+            return Ok(Recorded::Known(id));
+        }
+        let superseded: Vec<i64> = {
+            let mut stmt =
+                tx.prepare("SELECT id FROM items WHERE rel_path = ?1 AND kind = 'queued'")?;
             let ids = stmt
                 .query_map([&candidate.rel_path], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;

@@ -18,6 +18,11 @@ pub enum Status {
     /// restart needs to resume without uploading twice.
     Uploading {
         folder_id: String,
+        /// When the placeholder was first requested (unix ms), written
+        /// before the request: a placeholder of ours orphaned by a crash is
+        /// recognised by it.
+        #[serde(default)]
+        requested_at: i64,
         session: Option<UploadSession>,
         parts_done: Vec<usize>,
         bytes_sent: u64,

@@ -50,9 +50,27 @@ fn a_candidate_is_recorded_once_and_survives_reopening() {
 }
 
 #[test]
-fn a_file_that_changes_before_upload_supersedes_its_older_record() {
+fn a_render_still_being_written_stays_one_item() {
+    let (_d, q) = queue();
+    let id = q.record_candidate(&candidate("a.mov", 10, 1)).unwrap().id();
+    for (size, mtime) in [(20, 2), (30, 3), (4000, 4)] {
+        assert_eq!(
+            q.record_candidate(&candidate("a.mov", size, mtime))
+                .unwrap(),
+            Recorded::Known(id)
+        );
+    }
+    let item = q.get(id).unwrap().unwrap();
+    assert_eq!((item.size, item.mtime_ns), (4000, 4));
+    assert_eq!(q.counts().unwrap().values().sum::<u64>(), 1, "one row");
+}
+
+#[test]
+fn a_file_that_changes_once_queued_supersedes_its_older_record() {
     let (_d, q) = queue();
     let old = q.record_candidate(&candidate("a.mov", 10, 1)).unwrap().id();
+    q.transition(old, StatusKind::WaitingForStability, Status::Queued)
+        .unwrap();
     let new = q.record_candidate(&candidate("a.mov", 20, 2)).unwrap().id();
     assert_ne!(old, new);
     assert!(matches!(
@@ -104,6 +122,7 @@ fn transitions_follow_the_lifecycle_and_are_checked() {
             },
             Status::Uploading {
                 folder_id: "d".into(),
+                requested_at: 1,
                 session: None,
                 parts_done: vec![0],
                 bytes_sent: sent,

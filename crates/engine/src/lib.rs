@@ -1,0 +1,309 @@
+//! The engine: takes items from the durable queue to a verified file in
+//! `SCENES/<scene>/<shot>/` on Frame.io, stacked onto the shot's previous
+//! version, exactly once.
+//!
+//! Each item moves through [`postflow_queue::Status`] one step at a time;
+//! every step is **written to the queue before it is acted on**, so after a
+//! crash [`Engine::process`] picks an item up where it was:
+//!
+//! | status | on (re)entry |
+//! | --- | --- |
+//! | queued / failed | checks the local file, then preparing folders |
+//! | preparing folders | `ensure_path`; a file of the same name and size already there → already in Frame.io; else uploading |
+//! | uploading, no session | `local_upload`; the session is written before any part is sent; then the race check below |
+//! | uploading, session | resumes: only the parts not recorded as done |
+//! | verifying | waits for Frame.io's confirmation; re-checks the local file |
+//! | stacking | stacks onto the previous version (skipped if already stacked) |
+//! | notifying | publishes [`Event::Uploaded`], then done |
+//!
+//! **Several workstations, one upload.** Frame.io is the source of truth.
+//! Before creating a placeholder the engine looks for the name and size in
+//! the shot folder (inside version stacks too). Two workstations can still
+//! both pass that check; so right after creating its placeholder each lists
+//! the folder again, and among the files of that name and size the one with
+//! the smallest id wins: a loser deletes its own placeholder (before sending
+//! any bytes) and records the item as already in Frame.io. Both sides
+//! compute the same winner from the same listing, so exactly one file stays.
+
+mod pipeline;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use postflow_core::{Control, Event, RunState};
+use postflow_frameio::{Client, UploadOptions};
+use postflow_nomenclature::{Classification, Nomenclature};
+use postflow_queue::{Candidate, Queue, Recorded, ShotRef, Status, StatusKind};
+
+pub use pipeline::Outcome;
+
+/// How the engine works.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// The watched `BY_SHOT` folder; queue paths are relative to it.
+    pub watch_root: PathBuf,
+    /// The Frame.io project's root folder id.
+    pub project_root_folder_id: String,
+    /// Files uploaded at the same time.
+    pub parallel_files: usize,
+    pub upload: UploadOptions,
+    /// Stack a new version onto the shot's previous one.
+    pub stack_versions: bool,
+    /// Attempts before an item is "failed: needs action".
+    pub max_attempts: u32,
+    /// First retry delay; doubles per attempt (with jitter), capped at 1 h.
+    pub retry_base: Duration,
+    /// How often the loop looks for due work when idle.
+    pub poll_interval: Duration,
+}
+
+impl EngineConfig {
+    pub fn new(watch_root: PathBuf, project_root_folder_id: String) -> Self {
+        Self {
+            watch_root,
+            project_root_folder_id,
+            parallel_files: 2,
+            upload: UploadOptions::default(),
+            stack_versions: true,
+            max_attempts: 8,
+            retry_base: Duration::from_secs(30),
+            poll_interval: Duration::from_millis(500),
+        }
+    }
+}
+
+/// The engine. Share it behind an `Arc`.
+pub struct Engine {
+    pub(crate) queue: Arc<Queue>,
+    pub(crate) client: Client,
+    pub(crate) nomenclature: Nomenclature,
+    pub(crate) control: Control,
+    pub(crate) config: EngineConfig,
+}
+
+/// Key of the persisted pause state in the queue database.
+pub const PAUSED_KEY: &str = "paused";
+
+impl Engine {
+    pub fn new(
+        queue: Arc<Queue>,
+        client: Client,
+        nomenclature: Nomenclature,
+        control: Control,
+        config: EngineConfig,
+    ) -> Arc<Engine> {
+        // A restart while paused stays paused.
+        if queue.state(PAUSED_KEY).ok().flatten().as_deref() == Some("true") {
+            control.pause();
+        }
+        Arc::new(Engine {
+            queue,
+            client,
+            nomenclature,
+            control,
+            config,
+        })
+    }
+
+    pub fn queue(&self) -> &Arc<Queue> {
+        &self.queue
+    }
+
+    pub fn control(&self) -> &Control {
+        &self.control
+    }
+
+    /// Pauses (no new item starts) and remembers it across restarts.
+    pub fn pause(&self) -> Result<(), postflow_queue::Error> {
+        self.queue.set_state(PAUSED_KEY, "true")?;
+        self.control.pause();
+        Ok(())
+    }
+
+    pub fn resume(&self) -> Result<(), postflow_queue::Error> {
+        self.queue.set_state(PAUSED_KEY, "false")?;
+        self.control.resume();
+        Ok(())
+    }
+
+    /// Records a file the watcher saw (before anything else happens to it).
+    /// Names the nomenclature ignores or does not support are not recorded.
+    pub fn record(
+        &self,
+        rel_path: &str,
+        size: u64,
+        mtime_ns: i64,
+    ) -> Result<Option<Recorded>, postflow_queue::Error> {
+        let classification = self.nomenclature.classify(rel_path);
+        if !classification.is_queued() {
+            return Ok(None);
+        }
+        let shot = match &classification {
+            Classification::Parsed(p) => Some(ShotRef {
+                scene: p.scene.clone(),
+                shot: p.shot.clone(),
+                version: p.version.clone(),
+            }),
+            _ => None,
+        };
+        let recorded = self.queue.record_candidate(&Candidate {
+            rel_path: rel_path.to_string(),
+            size,
+            mtime_ns,
+            shot,
+        })?;
+        if let Recorded::New(id) = recorded {
+            self.publish_status(id, rel_path, "waiting_for_stability", None);
+        }
+        Ok(Some(recorded))
+    }
+
+    /// The watcher says this exact file is complete and stable: queue it,
+    /// or hold it when its name is not understood.
+    pub fn mark_ready(
+        &self,
+        rel_path: &str,
+        size: u64,
+        mtime_ns: i64,
+    ) -> Result<Option<i64>, postflow_queue::Error> {
+        let Some(recorded) = self.record(rel_path, size, mtime_ns)? else {
+            return Ok(None);
+        };
+        let id = recorded.id();
+        let item = self
+            .queue
+            .get(id)?
+            .ok_or(postflow_queue::Error::NoSuchItem(id))?;
+        if item.status.kind() != StatusKind::WaitingForStability {
+            return Ok(Some(id));
+        }
+        let next = match self.nomenclature.classify(rel_path) {
+            Classification::Unrecognized { reason } => Status::Held { reason },
+            _ => Status::Queued,
+        };
+        let detail = match &next {
+            Status::Held { reason } => Some(reason.clone()),
+            _ => None,
+        };
+        let kind = next.kind();
+        self.queue
+            .transition(id, StatusKind::WaitingForStability, next)?;
+        self.publish_status(id, rel_path, kind.as_str(), detail);
+        Ok(Some(id))
+    }
+
+    /// Runs until `stop` resolves: resumes what a previous run left in
+    /// flight, then starts due items, `parallel_files` at a time, while not
+    /// paused. On stop, items in flight are abandoned where they are (their
+    /// state is in the queue) and picked up by the next run.
+    pub async fn run(self: Arc<Self>, stop: impl std::future::Future<Output = ()>) {
+        tokio::pin!(stop);
+        let mut running = tokio::task::JoinSet::new();
+        let mut busy = std::collections::HashSet::new();
+        let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<(i64, Outcome)>();
+        // While Frame.io is unreachable nothing new starts until this instant.
+        let mut offline_until: Option<tokio::time::Instant> = None;
+
+        loop {
+            let now = tokio::time::Instant::now();
+            let may_start =
+                self.control.state() == RunState::Running && offline_until.is_none_or(|t| now >= t);
+            let free = self.config.parallel_files.saturating_sub(busy.len());
+            if may_start && free > 0 {
+                match self.startable(free + busy.len()) {
+                    Ok(items) => {
+                        let fresh: Vec<i64> = items
+                            .into_iter()
+                            .filter(|id| !busy.contains(id))
+                            .take(free)
+                            .collect();
+                        for id in fresh {
+                            busy.insert(id);
+                            let engine = self.clone();
+                            let done = done_tx.clone();
+                            running.spawn(async move {
+                                let outcome = engine.process(id).await;
+                                let _ = done.send((id, outcome));
+                            });
+                        }
+                    }
+                    Err(e) => tracing::error!("cannot read the queue: {e}"),
+                }
+            }
+            tokio::select! {
+                _ = &mut stop => break,
+                Some((id, outcome)) = done_rx.recv() => {
+                    busy.remove(&id);
+                    match outcome {
+                        Outcome::Offline(why) => {
+                            if offline_until.is_none() {
+                                tracing::warn!("Frame.io unreachable ({why}); waiting without spending attempts");
+                                self.control.publish(Event::Connectivity { online: false, detail: Some(why) });
+                            }
+                            offline_until = Some(tokio::time::Instant::now() + self.config.poll_interval * 4);
+                        }
+                        _ if offline_until.is_some() => {
+                            offline_until = None;
+                            tracing::info!("Frame.io reachable again");
+                            self.control.publish(Event::Connectivity { online: true, detail: None });
+                        }
+                        _ => {}
+                    }
+                }
+                _ = tokio::time::sleep(self.config.poll_interval) => {}
+                _ = self.control_changed() => {}
+            }
+        }
+        // Abandon what is in flight: its state is in the queue.
+        running.abort_all();
+        while running.join_next().await.is_some() {}
+    }
+
+    /// Items to work on now: in flight first (resumed after a crash), then due.
+    fn startable(&self, limit: usize) -> Result<Vec<i64>, postflow_queue::Error> {
+        let active = [
+            StatusKind::PreparingFolders,
+            StatusKind::Uploading,
+            StatusKind::Verifying,
+            StatusKind::Stacking,
+            StatusKind::Notifying,
+        ];
+        let mut ids: Vec<i64> = self
+            .queue
+            .with_status(&active, limit)?
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
+        if ids.len() < limit {
+            ids.extend(
+                self.queue
+                    .due(postflow_queue::now_ms(), limit - ids.len())?
+                    .into_iter()
+                    .map(|i| i.id),
+            );
+        }
+        Ok(ids)
+    }
+
+    async fn control_changed(&self) {
+        let mut state = self.control.watch_state();
+        let _ = state.changed().await;
+    }
+
+    pub(crate) fn publish_status(
+        &self,
+        id: i64,
+        rel_path: &str,
+        status: &str,
+        detail: Option<String>,
+    ) {
+        let file_name = rel_path.rsplit('/').next().unwrap_or(rel_path).to_string();
+        self.control.publish(Event::ItemStatus {
+            id,
+            file_name,
+            status: status.to_string(),
+            detail,
+        });
+    }
+}

@@ -1,0 +1,552 @@
+//! One item, one step at a time. Each step's result is written to the queue
+//! before the next step acts on it (see the crate docs for the table).
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, UNIX_EPOCH};
+
+use postflow_core::Event;
+use postflow_frameio::{
+    Disposition, Error as FrameioError, FolderFile, Progress, UploadObserver, UploadSession,
+};
+use postflow_nomenclature::Classification;
+use postflow_queue::{now_ms, Item, Status, StatusKind};
+use rand::Rng;
+
+use crate::Engine;
+
+/// How processing an item ended (for now).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    AlreadyInFrameio,
+    Held,
+    Cancelled,
+    /// Failed; retried later unless `needs_action`.
+    Failed {
+        needs_action: bool,
+    },
+    /// Frame.io (or the filespace) is unreachable: nothing was spent; the
+    /// item stays where it was and is picked up again later.
+    Offline(String),
+    /// A person must act (sign in again); the engine paused itself.
+    NeedsUser(String),
+    /// Nothing to do (not in the queue, or in a final state).
+    Nothing,
+}
+
+enum StepError {
+    Frameio(FrameioError),
+    /// The local file is not what was recorded any more.
+    LocalChanged(String),
+    /// The watch root is unreachable (filespace offline).
+    RootOffline(String),
+    Queue(postflow_queue::Error),
+}
+
+impl From<FrameioError> for StepError {
+    fn from(e: FrameioError) -> Self {
+        StepError::Frameio(e)
+    }
+}
+
+impl From<postflow_queue::Error> for StepError {
+    fn from(e: postflow_queue::Error) -> Self {
+        StepError::Queue(e)
+    }
+}
+
+impl Engine {
+    /// Takes one item as far as it can go now.
+    pub async fn process(&self, id: i64) -> Outcome {
+        loop {
+            let item = match self.queue.get(id) {
+                Ok(Some(item)) => item,
+                Ok(None) => return Outcome::Nothing,
+                Err(e) => {
+                    tracing::error!(id, "cannot read the queue: {e}");
+                    return Outcome::Nothing;
+                }
+            };
+            let from = item.status.kind();
+            let next = match self.step(&item).await {
+                Ok(next) => next,
+                Err(error) => return self.fail(&item, error),
+            };
+            let Some(next) = next else {
+                return Outcome::Nothing;
+            };
+            let kind = next.kind();
+            let detail = match &next {
+                Status::Held { reason } | Status::Cancelled { reason } => Some(reason.clone()),
+                _ => None,
+            };
+            if let Err(e) = self.queue.transition(id, from, next) {
+                tracing::error!(id, "cannot record the next step: {e}");
+                return Outcome::Nothing;
+            }
+            self.publish_status(id, &item.rel_path, kind.as_str(), detail);
+            match kind {
+                StatusKind::Done => return Outcome::Done,
+                StatusKind::AlreadyInFrameio => return Outcome::AlreadyInFrameio,
+                StatusKind::Held => return Outcome::Held,
+                StatusKind::Cancelled => return Outcome::Cancelled,
+                _ => {}
+            }
+        }
+    }
+
+    /// What comes after `item`'s current status; `None` when there is
+    /// nothing to do.
+    async fn step(&self, item: &Item) -> Result<Option<Status>, StepError> {
+        Ok(Some(match &item.status {
+            Status::Queued | Status::Failed { .. } => {
+                self.check_local(item).await?;
+                match item.shot {
+                    Some(_) => Status::PreparingFolders,
+                    None => Status::Held {
+                        reason: match self.nomenclature.classify(&item.rel_path) {
+                            Classification::Unrecognized { reason } => reason,
+                            _ => "the name gives no scene and shot".into(),
+                        },
+                    },
+                }
+            }
+            Status::PreparingFolders => {
+                self.check_local(item).await?;
+                let shot = item
+                    .shot
+                    .as_ref()
+                    .expect("parsed items only reach this step");
+                let mut path = Vec::new();
+                if !self.nomenclature.structure_root().is_empty() {
+                    path.push(self.nomenclature.structure_root());
+                }
+                path.push(&shot.scene);
+                path.push(&shot.shot);
+                let folder_id = self
+                    .client
+                    .ensure_path(&*self.queue, &self.config.project_root_folder_id, &path)
+                    .await?;
+                // Frame.io is the source of truth: the same name and size
+                // already there (complete or in flight from another
+                // workstation) is not uploaded again.
+                if let Some(existing) = self
+                    .client
+                    .find_file(&folder_id, &item.file_name, Some(item.size))
+                    .await?
+                {
+                    tracing::info!(file = %item.file_name, "already in Frame.io; not uploading again");
+                    return Ok(Some(Status::AlreadyInFrameio {
+                        file_id: existing.asset.id,
+                    }));
+                }
+                Status::Uploading {
+                    folder_id,
+                    requested_at: now_ms(),
+                    session: None,
+                    parts_done: Vec::new(),
+                    bytes_sent: 0,
+                }
+            }
+            Status::Uploading {
+                folder_id,
+                requested_at,
+                session,
+                parts_done,
+                ..
+            } => {
+                self.check_local(item).await?;
+                let session = match session {
+                    Some(s) => s.clone(),
+                    None => {
+                        let s = self
+                            .client
+                            .create_upload(folder_id, &item.file_name, item.size)
+                            .await?;
+                        // Written before any byte is sent: a crash from here
+                        // resumes this placeholder instead of making another.
+                        self.queue.transition(
+                            item.id,
+                            StatusKind::Uploading,
+                            Status::Uploading {
+                                folder_id: folder_id.clone(),
+                                requested_at: *requested_at,
+                                session: Some(s.clone()),
+                                parts_done: Vec::new(),
+                                bytes_sent: 0,
+                            },
+                        )?;
+                        if let Some(winner) = self
+                            .earlier_twin(folder_id, item, &s, *requested_at)
+                            .await?
+                        {
+                            tracing::info!(
+                                file = %item.file_name,
+                                "another workstation is uploading this file; withdrawing ours"
+                            );
+                            self.delete_quietly(&s.file_id).await;
+                            return Ok(Some(Status::AlreadyInFrameio { file_id: winner }));
+                        }
+                        s
+                    }
+                };
+                let mut done = vec![false; session.parts.len()];
+                for i in parts_done {
+                    if let Some(d) = done.get_mut(*i) {
+                        *d = true;
+                    }
+                }
+                let observer = Persist {
+                    engine: self,
+                    item,
+                    folder_id,
+                    requested_at: *requested_at,
+                    state: Mutex::new((session.clone(), parts_done.clone())),
+                    last_progress: Mutex::new(0),
+                };
+                let path = self.local_path(item);
+                let file = self
+                    .client
+                    .resume_upload(session, done, &path, &self.config.upload, &observer)
+                    .await?;
+                Status::Verifying {
+                    folder_id: folder_id.clone(),
+                    file_id: file.id,
+                }
+            }
+            Status::Verifying { folder_id, file_id } => {
+                let file = self
+                    .client
+                    .wait_for_upload(file_id, &self.config.upload)
+                    .await?;
+                // The render must not have changed while it was sent.
+                if let Err(e) = self.check_local(item).await {
+                    self.delete_quietly(file_id).await;
+                    return Err(e);
+                }
+                if self.config.stack_versions {
+                    Status::Stacking {
+                        folder_id: folder_id.clone(),
+                        file_id: file.id,
+                        view_url: file.view_url,
+                    }
+                } else {
+                    Status::Notifying {
+                        file_id: file.id,
+                        view_url: file.view_url,
+                    }
+                }
+            }
+            Status::Stacking {
+                folder_id,
+                file_id,
+                view_url,
+            } => {
+                let previous = self.stack(item, folder_id, file_id).await?;
+                self.announce(item, view_url.clone(), previous);
+                Status::Notifying {
+                    file_id: file_id.clone(),
+                    view_url: view_url.clone(),
+                }
+            }
+            Status::Notifying { file_id, view_url } => {
+                if !self.config.stack_versions {
+                    self.announce(item, view_url.clone(), None);
+                }
+                Status::Done {
+                    file_id: file_id.clone(),
+                    view_url: view_url.clone(),
+                }
+            }
+            Status::WaitingForStability
+            | Status::Done { .. }
+            | Status::AlreadyInFrameio { .. }
+            | Status::Held { .. }
+            | Status::Cancelled { .. } => return Ok(None),
+        }))
+    }
+
+    /// Among the files of this name and size in the folder, the one created
+    /// first (then the smallest id) keeps the upload. Returns it when it is
+    /// not ours.
+    ///
+    /// An incomplete twin created since we first requested a placeholder
+    /// (less a margin for clock skew) is taken for our own, orphaned by a
+    /// crash between Frame.io creating it and the queue recording it: it is
+    /// deleted. Were it in fact another workstation's, that one sees its
+    /// placeholder gone, retries, and then finds ours.
+    async fn earlier_twin(
+        &self,
+        folder_id: &str,
+        item: &Item,
+        ours: &UploadSession,
+        requested_at: i64,
+    ) -> Result<Option<String>, StepError> {
+        const SKEW_MS: i64 = 5 * 60 * 1000;
+        let mut twins = Vec::new();
+        for f in self.client.files_in_folder(folder_id).await? {
+            if f.asset.name != item.file_name
+                || f.asset.file_size != Some(item.size)
+                || f.asset.id == ours.file_id
+            {
+                if f.asset.id == ours.file_id {
+                    twins.push(f);
+                }
+                continue;
+            }
+            let incomplete = f.asset.status.as_deref() == Some("created");
+            let created = f.asset.created_at.as_deref().and_then(rfc3339_ms);
+            if incomplete
+                && requested_at > 0
+                && created.is_some_and(|c| c >= requested_at - SKEW_MS)
+            {
+                tracing::info!(file = %item.file_name, orphan = %f.asset.id, "deleting a placeholder orphaned by an earlier crash");
+                self.delete_quietly(&f.asset.id).await;
+                continue;
+            }
+            twins.push(f);
+        }
+        let key = |f: &FolderFile| {
+            (
+                f.asset.created_at.clone().unwrap_or_default(),
+                f.asset.id.clone(),
+            )
+        };
+        let first = twins.iter().min_by_key(|f| key(f));
+        Ok(first
+            .filter(|f| f.asset.id != ours.file_id)
+            .map(|f| f.asset.id.clone()))
+    }
+
+    /// Stacks onto the highest earlier version of the same shot in the
+    /// folder; returns that version's name. Already stacked: nothing to do.
+    async fn stack(
+        &self,
+        item: &Item,
+        folder_id: &str,
+        file_id: &str,
+    ) -> Result<Option<String>, StepError> {
+        let Some(shot) = &item.shot else {
+            return Ok(None);
+        };
+        let files = self.client.files_in_folder(folder_id).await?;
+        let ours_stacked = files
+            .iter()
+            .any(|f| f.asset.id == file_id && f.stack_id.is_some());
+        let our_version = version_number(&shot.version);
+        let previous = files
+            .iter()
+            .filter(|f| f.asset.id != file_id)
+            .filter_map(|f| match self.nomenclature.classify(&f.asset.name) {
+                Classification::Parsed(p) if p.scene == shot.scene && p.shot == shot.shot => {
+                    let v = version_number(&p.version);
+                    (v < our_version).then_some((v, f))
+                }
+                _ => None,
+            })
+            .max_by_key(|(v, _)| *v)
+            .map(|(_, f)| f.clone());
+        let Some(previous) = previous else {
+            return Ok(None);
+        };
+        if !ours_stacked {
+            self.client
+                .stack_versions(folder_id, &previous, file_id)
+                .await?;
+            tracing::info!(file = %item.file_name, onto = %previous.asset.name, "stacked onto the previous version");
+        }
+        Ok(Some(previous.asset.name))
+    }
+
+    fn announce(&self, item: &Item, view_url: Option<String>, stacked_onto: Option<String>) {
+        let Some(shot) = &item.shot else { return };
+        let mut path: Vec<&str> = Vec::new();
+        if !self.nomenclature.structure_root().is_empty() {
+            path.push(self.nomenclature.structure_root());
+        }
+        path.extend([
+            shot.scene.as_str(),
+            shot.shot.as_str(),
+            item.file_name.as_str(),
+        ]);
+        self.control.publish(Event::Uploaded {
+            id: item.id,
+            file_name: item.file_name.clone(),
+            scene: shot.scene.clone(),
+            shot: shot.shot.clone(),
+            version: shot.version.clone(),
+            frameio_path: path.join("/"),
+            view_url,
+            stacked_onto,
+        });
+    }
+
+    fn local_path(&self, item: &Item) -> PathBuf {
+        item.rel_path
+            .split('/')
+            .fold(self.config.watch_root.clone(), |p, part| p.join(part))
+    }
+
+    /// The local file is still the one recorded (size and mtime).
+    async fn check_local(&self, item: &Item) -> Result<(), StepError> {
+        if tokio::fs::metadata(&self.config.watch_root).await.is_err() {
+            return Err(StepError::RootOffline(format!(
+                "the filespace at {} is offline",
+                self.config.watch_root.display()
+            )));
+        }
+        let path = self.local_path(item);
+        match tokio::fs::metadata(&path).await {
+            Ok(m) if m.len() == item.size && mtime_ns(&m) == Some(item.mtime_ns) => Ok(()),
+            Ok(_) => Err(StepError::LocalChanged(
+                "the file changed; its new version is queued separately".into(),
+            )),
+            Err(e) => Err(StepError::LocalChanged(format!(
+                "the file is no longer in BY_SHOT ({e})"
+            ))),
+        }
+    }
+
+    async fn delete_quietly(&self, file_id: &str) {
+        match self.client.delete_file(file_id).await {
+            Ok(()) | Err(FrameioError::NotFound(_)) => {}
+            Err(e) => tracing::warn!(file_id, "cannot delete a placeholder: {e}"),
+        }
+    }
+
+    /// Records a failure as the error asks: wait (offline), retry later,
+    /// or stop for a person.
+    fn fail(&self, item: &Item, error: StepError) -> Outcome {
+        let (reason, disposition) = match error {
+            StepError::RootOffline(why) => return Outcome::Offline(why),
+            StepError::Queue(e) => {
+                tracing::error!(id = item.id, "queue error: {e}");
+                return Outcome::Nothing;
+            }
+            StepError::LocalChanged(why) => {
+                let _ = self.queue.transition(
+                    item.id,
+                    item.status.kind(),
+                    Status::Cancelled {
+                        reason: why.clone(),
+                    },
+                );
+                self.publish_status(item.id, &item.rel_path, "cancelled", Some(why));
+                return Outcome::Cancelled;
+            }
+            StepError::Frameio(FrameioError::Network(why)) => return Outcome::Offline(why),
+            StepError::Frameio(e) => (e.to_string(), e.disposition()),
+        };
+        if disposition == Disposition::NeedsUser {
+            // Nothing queued is lost: the item stays where it is, and the
+            // engine stops starting work until a person acts.
+            tracing::error!("{reason}");
+            let _ = self.pause();
+            self.control.publish(Event::NeedsUser {
+                reason: reason.clone(),
+            });
+            return Outcome::NeedsUser(reason);
+        }
+        let attempts = item.attempts + 1;
+        let needs_action =
+            disposition == Disposition::Permanent || attempts >= self.config.max_attempts;
+        let next_retry_at =
+            (!needs_action).then(|| now_ms() + self.backoff(attempts).as_millis() as i64);
+        tracing::warn!(file = %item.file_name, attempts, needs_action, "upload step failed: {reason}");
+        let status = Status::Failed {
+            reason: reason.clone(),
+            next_retry_at,
+            needs_action,
+        };
+        if let Err(e) = self.queue.transition(item.id, item.status.kind(), status) {
+            tracing::error!(id = item.id, "cannot record the failure: {e}");
+        }
+        self.publish_status(item.id, &item.rel_path, "failed", Some(reason));
+        Outcome::Failed { needs_action }
+    }
+
+    /// Exponential from `retry_base`, with ±25 % jitter, capped at an hour.
+    fn backoff(&self, attempts: u32) -> Duration {
+        let base = self
+            .config
+            .retry_base
+            .saturating_mul(1 << attempts.saturating_sub(1).min(16));
+        let capped = base.min(Duration::from_secs(3600));
+        capped.mul_f64(rand::rng().random_range(0.75..1.25))
+    }
+}
+
+/// Persists upload progress as the client reports it.
+struct Persist<'a> {
+    engine: &'a Engine,
+    item: &'a Item,
+    folder_id: &'a str,
+    requested_at: i64,
+    state: Mutex<(UploadSession, Vec<usize>)>,
+    last_progress: Mutex<u64>,
+}
+
+impl Persist<'_> {
+    fn write(&self, bytes_sent: u64) {
+        let (session, parts) = self.state.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let status = Status::Uploading {
+            folder_id: self.folder_id.to_string(),
+            requested_at: self.requested_at,
+            session: Some(session),
+            parts_done: parts,
+            bytes_sent,
+        };
+        if let Err(e) = self
+            .engine
+            .queue
+            .transition(self.item.id, StatusKind::Uploading, status)
+        {
+            tracing::error!(id = self.item.id, "cannot record upload progress: {e}");
+        }
+    }
+}
+
+impl UploadObserver for Persist<'_> {
+    fn session_created(&self, session: &UploadSession) {
+        // The links expired and the upload restarted with a new placeholder.
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = (session.clone(), Vec::new());
+        self.write(0);
+    }
+
+    fn part_done(&self, _session: &UploadSession, index: usize) {
+        let bytes = {
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            state.1.push(index);
+            state.1.iter().map(|i| state.0.parts[*i].size).sum()
+        };
+        // Written as each part is stored: a restart sends only the rest.
+        self.write(bytes);
+    }
+
+    fn progress(&self, progress: Progress) {
+        *self.last_progress.lock().unwrap_or_else(|p| p.into_inner()) = progress.bytes_sent;
+        self.engine.control.publish(Event::UploadProgress {
+            id: self.item.id,
+            bytes_sent: progress.bytes_sent,
+            total_bytes: progress.total_bytes,
+        });
+    }
+}
+
+fn rfc3339_ms(text: &str) -> Option<i64> {
+    let t =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+fn version_number(version: &str) -> u64 {
+    version.trim_start_matches(['V', 'v']).parse().unwrap_or(0)
+}
+
+/// Modification time in nanoseconds since the epoch, as the watcher records it.
+pub fn mtime_ns(metadata: &std::fs::Metadata) -> Option<i64> {
+    let modified = metadata.modified().ok()?;
+    let d = modified.duration_since(UNIX_EPOCH).ok()?;
+    i64::try_from(d.as_nanos()).ok()
+}

@@ -1,0 +1,371 @@
+//! The PostFlow service: the watcher and the engine wired together from the
+//! settings and the secrets, as `postflow run` (and, later, the tray app)
+//! runs it. Other processes steer and observe it through the queue
+//! database: `pause`/`resume` write the persisted pause flag, `retry` moves
+//! items, and the service writes a heartbeat that `status` reads.
+
+mod status;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use postflow_core::{Control, Event, RunState};
+use postflow_engine::{Engine, EngineConfig, PAUSED_KEY};
+use postflow_frameio::{Client, ClientConfig, Credentials, RetryPolicy, UploadOptions};
+use postflow_queue::{now_ms, Queue, StatusKind};
+use postflow_secrets::{Origin, SecretStore};
+use postflow_settings::{Paths, Problem, Settings};
+use postflow_watcher::{Observation, WatchEvent, Watcher, WatcherConfig};
+use serde::{Deserialize, Serialize};
+
+pub use status::{health, Report};
+
+/// The queue database's file name in the data directory.
+pub const QUEUE_FILE: &str = "queue.sqlite";
+const HEARTBEAT_KEY: &str = "service.heartbeat";
+const ROOT_FOLDER_KEY: &str = "frameio.root_folder";
+/// A heartbeat older than this means the service is not running.
+pub const HEARTBEAT_STALE: Duration = Duration::from_secs(15);
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
+/// How soon a `postflow pause` from another process takes effect.
+const CONTROL_POLL: Duration = Duration::from_millis(500);
+
+pub fn queue_path(paths: &Paths) -> PathBuf {
+    paths.data_dir.join(QUEUE_FILE)
+}
+
+/// What the running service says about itself, every couple of seconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    pub pid: u32,
+    pub version: String,
+    pub started_at: i64,
+    pub at: i64,
+    pub paused: bool,
+    pub frameio_online: bool,
+    pub filespace_online: bool,
+    pub needs_user: Option<String>,
+    pub cpu_percent: f32,
+    pub rss_bytes: u64,
+    pub watch_root: String,
+    pub last_scan_files: Option<usize>,
+    pub last_scan_ms: Option<u64>,
+    /// Set on a clean shutdown.
+    pub stopped: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the settings are not ready: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Settings(Vec<Problem>),
+    #[error("not signed in to Frame.io: run `postflow signin`, or set POSTFLOW_FRAMEIO_TOKEN on a server")]
+    NotSignedIn,
+    #[error(transparent)]
+    Secrets(#[from] postflow_secrets::SecretError),
+    #[error(transparent)]
+    Frameio(#[from] postflow_frameio::Error),
+    #[error(transparent)]
+    Queue(#[from] postflow_queue::Error),
+}
+
+/// Runs the service until `stop` resolves (SIGINT/SIGTERM in the CLI).
+/// Settings problems that make running impossible are returned at once;
+/// everything else (Frame.io unreachable, filespace offline) is a state the
+/// service waits out.
+pub async fn run(
+    paths: &Paths,
+    settings: &Settings,
+    secrets: Arc<SecretStore>,
+    control: Control,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(), StartError> {
+    let blocking: Vec<Problem> = settings
+        .validate()
+        .into_iter()
+        .filter(|p| {
+            p.key.starts_with("nomenclature")
+                || p.key == "frameio.account_id"
+                || p.key == "frameio.project_id"
+                || p.key.starts_with("frameio.api")
+                || (p.key == "watch.root" && settings.watch.root.as_os_str().is_empty())
+        })
+        .collect();
+    if !blocking.is_empty() {
+        return Err(StartError::Settings(blocking));
+    }
+    let nomenclature = settings.nomenclature().map_err(StartError::Settings)?;
+    let client = client(settings, secrets)?;
+    let queue = Arc::new(Queue::open(&queue_path(paths))?);
+    let mut stop = std::pin::pin!(stop);
+
+    let beat = Arc::new(Mutex::new(Heartbeat {
+        pid: std::process::id(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        started_at: now_ms(),
+        frameio_online: true,
+        filespace_online: true,
+        watch_root: settings.watch.root.display().to_string(),
+        ..Heartbeat::default()
+    }));
+    // Engine events -> heartbeat state.
+    let states = {
+        let beat = beat.clone();
+        let mut rx = control.subscribe();
+        tokio::spawn(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(Event::Connectivity { online, .. }) => lock(&beat).frameio_online = online,
+                    Ok(Event::NeedsUser { reason }) => lock(&beat).needs_user = Some(reason),
+                    Ok(_) => {}
+                    Err(postflow_core::RecvError::Lagged(_)) => {}
+                    Err(postflow_core::RecvError::Closed) => break,
+                }
+            }
+        })
+    };
+    // Heartbeat out, pause flag in (from `postflow pause` in another
+    // process), from the start: `status` sees a service waiting for Frame.io.
+    let heartbeat = tokio::spawn(heartbeat_loop(beat.clone(), queue.clone(), control.clone()));
+
+    let root_folder_id = tokio::select! {
+        id = root_folder(&client, &queue, &settings.frameio.project_id, &control) => id,
+        _ = &mut stop => {
+            heartbeat.abort();
+            states.abort();
+            return finish(&queue, &beat);
+        }
+    };
+    let root_folder_id = match root_folder_id {
+        Ok(id) => id,
+        Err(e) => {
+            heartbeat.abort();
+            states.abort();
+            let _ = finish(&queue, &beat);
+            return Err(e);
+        }
+    };
+
+    let mut config = EngineConfig::new(settings.watch.root.clone(), root_folder_id);
+    config.parallel_files = settings.transfers.parallel_files.max(1) as usize;
+    config.upload = UploadOptions {
+        parallel_parts: settings.transfers.parallel_parts.max(1) as usize,
+        ..UploadOptions::default()
+    };
+    let engine = Engine::new(
+        queue.clone(),
+        client,
+        nomenclature.clone(),
+        control.clone(),
+        config,
+    );
+
+    // Versions already handled are not reported again by the watcher.
+    let settled: Vec<Observation> = queue
+        .with_status(
+            &StatusKind::ALL
+                .into_iter()
+                .filter(|k| *k != StatusKind::WaitingForStability)
+                .collect::<Vec<_>>(),
+            usize::MAX >> 1,
+        )?
+        .into_iter()
+        .map(|i| Observation {
+            rel_path: i.rel_path,
+            size: i.size,
+            mtime_ns: i.mtime_ns,
+        })
+        .collect();
+    let mut watch = WatcherConfig::new(settings.watch.root.clone());
+    watch.rescan_interval = Duration::from_secs(settings.watch.rescan_interval_secs.max(1));
+    watch.readiness_window = Duration::from_secs(settings.watch.readiness_window_secs.max(1));
+    let (watcher, mut events) = Watcher::new(watch, nomenclature).settled(settled).start();
+    tracing::info!(root = %settings.watch.root.display(), "PostFlow service running");
+
+    // Watcher -> queue: record every candidate before anything else.
+    let bridge = {
+        let engine = engine.clone();
+        let beat = beat.clone();
+        tokio::spawn(async move {
+            while let Some(event) = events.recv().await {
+                let result = match &event {
+                    WatchEvent::Candidate(o) => {
+                        engine.record(&o.rel_path, o.size, o.mtime_ns).map(drop)
+                    }
+                    WatchEvent::Ready(o) => {
+                        engine.mark_ready(&o.rel_path, o.size, o.mtime_ns).map(drop)
+                    }
+                    WatchEvent::RootOffline { reason } => {
+                        tracing::warn!("filespace offline: {reason}");
+                        lock(&beat).filespace_online = false;
+                        Ok(())
+                    }
+                    WatchEvent::RootOnline => {
+                        lock(&beat).filespace_online = true;
+                        Ok(())
+                    }
+                    WatchEvent::Scanned { files, took } => {
+                        let mut b = lock(&beat);
+                        b.last_scan_files = Some(*files);
+                        b.last_scan_ms = Some(took.as_millis() as u64);
+                        Ok(())
+                    }
+                    WatchEvent::Unreadable { rel_path, reason } => {
+                        tracing::warn!("cannot read {rel_path}: {reason}");
+                        Ok(())
+                    }
+                    WatchEvent::Gone { .. } => Ok(()),
+                };
+                if let Err(e) = result {
+                    tracing::error!("cannot record {event:?}: {e}");
+                }
+            }
+        })
+    };
+
+    engine.clone().run(stop).await;
+
+    // Shut down: the watcher, the bridge, the heartbeat; then say so.
+    watcher.stop().await;
+    heartbeat.abort();
+    states.abort();
+    bridge.abort();
+    finish(&queue, &beat)
+}
+
+/// The last heartbeat: stopped cleanly.
+fn finish(queue: &Queue, beat: &Mutex<Heartbeat>) -> Result<(), StartError> {
+    let mut last = lock(beat).clone();
+    last.stopped = true;
+    last.at = now_ms();
+    queue.set_state(
+        HEARTBEAT_KEY,
+        &serde_json::to_string(&last).unwrap_or_default(),
+    )?;
+    tracing::info!("PostFlow service stopped; state flushed");
+    Ok(())
+}
+
+/// Writes the heartbeat every couple of seconds and applies the persisted
+/// pause flag within [`CONTROL_POLL`].
+async fn heartbeat_loop(beat: Arc<Mutex<Heartbeat>>, queue: Arc<Queue>, control: Control) {
+    // Without process information the heartbeat still goes out.
+    let mut system = sysinfo::System::new().ok();
+    let pid = sysinfo::Pid::from_u32(std::process::id());
+    let mut last_beat: Option<tokio::time::Instant> = None;
+    loop {
+        let wanted = queue.state(PAUSED_KEY).ok().flatten().as_deref() == Some("true");
+        let state = control.state();
+        if wanted && state == RunState::Running {
+            tracing::info!("paused");
+            control.pause();
+        } else if !wanted && state == RunState::Paused {
+            tracing::info!("resumed");
+            lock(&beat).needs_user = None;
+            control.resume();
+        }
+        let changed = lock(&beat).paused != (control.state() == RunState::Paused);
+        if !changed && last_beat.is_some_and(|t| t.elapsed() < HEARTBEAT_EVERY) {
+            tokio::time::sleep(CONTROL_POLL).await;
+            continue;
+        }
+        last_beat = Some(tokio::time::Instant::now());
+        if let Some(system) = system.as_mut() {
+            system.refresh_processes(sysinfo::ProcessesToUpdate::Some(&[pid]), true);
+        }
+        let snapshot = {
+            let mut b = lock(&beat);
+            if let Some(p) = system.as_ref().and_then(|s| s.process(pid)) {
+                b.cpu_percent = p.cpu_usage();
+                b.rss_bytes = p.memory();
+            }
+            b.paused = control.state() == RunState::Paused;
+            b.at = now_ms();
+            b.clone()
+        };
+        if let Err(e) = queue.set_state(
+            HEARTBEAT_KEY,
+            &serde_json::to_string(&snapshot).unwrap_or_default(),
+        ) {
+            tracing::warn!("cannot write the heartbeat: {e}");
+        }
+        tokio::time::sleep(CONTROL_POLL).await;
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A Frame.io client from the settings and the stored sign-in.
+pub fn client(settings: &Settings, secrets: Arc<SecretStore>) -> Result<Client, StartError> {
+    let f = &settings.frameio;
+    let (tokens, origin) = secrets.frameio_tokens()?.ok_or(StartError::NotSignedIn)?;
+    let credentials = match (origin, tokens.refresh_token.is_some()) {
+        (Origin::Keychain, true) => Credentials::OAuth {
+            client_id: f.client_id.clone(),
+            client_secret: None,
+            tokens,
+        },
+        _ => Credentials::Static {
+            token: tokens.access_token,
+            legacy: false,
+        },
+    };
+    Ok(Client::new(ClientConfig {
+        api_base_url: f.api_base_url.clone(),
+        ims_base_url: f.ims_base_url.clone(),
+        account_id: f.account_id.clone(),
+        credentials,
+        token_sink: Some(secrets),
+        retry: RetryPolicy::default(),
+    })?)
+}
+
+/// The project's root folder id: asked of Frame.io, remembered in the queue
+/// so a start while Frame.io is unreachable still works.
+async fn root_folder(
+    client: &Client,
+    queue: &Queue,
+    project_id: &str,
+    control: &Control,
+) -> Result<String, StartError> {
+    let key = format!("{ROOT_FOLDER_KEY}.{project_id}");
+    loop {
+        match client.project(project_id).await {
+            Ok(project) => {
+                queue.set_state(&key, &project.root_folder_id)?;
+                control.publish(Event::Connectivity {
+                    online: true,
+                    detail: None,
+                });
+                return Ok(project.root_folder_id);
+            }
+            Err(e) if e.is_transient() => {
+                if let Some(cached) = queue.state(&key)? {
+                    tracing::warn!(
+                        "Frame.io unreachable at start ({e}); using the remembered project folder"
+                    );
+                    return Ok(cached);
+                }
+                control.publish(Event::Connectivity {
+                    online: false,
+                    detail: Some(e.to_string()),
+                });
+                tracing::warn!("Frame.io unreachable at start ({e}); retrying in 10 s");
+                tokio::time::sleep(Duration::from_secs(10)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Pauses or resumes the service, whether or not it is running now (the
+/// flag persists: a service started later starts paused).
+pub fn set_paused(paths: &Paths, paused: bool) -> Result<(), postflow_queue::Error> {
+    Queue::open(&queue_path(paths))?.set_state(PAUSED_KEY, if paused { "true" } else { "false" })
+}
+
+pub(crate) fn heartbeat(queue: &Queue) -> Option<Heartbeat> {
+    serde_json::from_str(&queue.state(HEARTBEAT_KEY).ok()??).ok()
+}

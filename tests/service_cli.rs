@@ -1,0 +1,439 @@
+//! `postflow run` end to end, driven through the CLI as a user would: real
+//! files in a temp BY_SHOT, the real SQLite queue, the Frame.io emulator.
+
+mod support;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use postflow_frameio_emulator::{
+    checksum_of_file, AssetKind, Emulator, EmulatorConfig, RateLimits,
+};
+use serde_json::Value;
+
+struct Service {
+    home: tempfile::TempDir,
+    root: PathBuf,
+    config: PathBuf,
+    token: String,
+}
+
+impl Service {
+    fn new(emu: &Emulator) -> Service {
+        Service::on(emu, None)
+    }
+
+    /// A workstation; `root` shares another one's BY_SHOT (same filespace).
+    fn on(emu: &Emulator, root: Option<PathBuf>) -> Service {
+        let home = tempfile::tempdir().unwrap();
+        let root = root.unwrap_or_else(|| home.path().join("BY_SHOT"));
+        std::fs::create_dir_all(&root).unwrap();
+        let config = home.path().join("settings.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[watch]\nroot = {root:?}\nreadiness_window_secs = 1\nrescan_interval_secs = 1\n\
+                 [frameio]\napi_base_url = \"{base}\"\nims_base_url = \"{base}\"\naccount_id = \"{a}\"\nproject_id = \"{p}\"\n",
+                root = root.display().to_string(),
+                base = emu.base_url(),
+                a = emu.account_id(),
+                p = emu.project_id(),
+            ),
+        )
+        .unwrap();
+        Service {
+            home,
+            root,
+            config,
+            token: emu.issue_token(),
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_postflow"));
+        cmd.arg("--config").arg(&self.config).args(args);
+        for var in [
+            "POSTFLOW_CONFIG",
+            "LUCIDLINK_BY_SHOT_PATH",
+            "FRAMEIO_ACCOUNT_ID",
+            "FRAMEIO_WORKSPACE_ID",
+            "DISCORD_WEBHOOK_URL",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("POSTFLOW_DATA_DIR", self.home.path().join("data"))
+            .env("POSTFLOW_LOG_DIR", self.home.path().join("logs"))
+            .env("POSTFLOW_FRAMEIO_TOKEN", &self.token)
+            .env(
+                "POSTFLOW_KEYCHAIN_SERVICE",
+                format!("io.postflow.test.svc.{}", std::process::id()),
+            )
+            .env("NO_COLOR", "1");
+        cmd
+    }
+
+    fn start(&self) -> Child {
+        self.command(&["run"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
+        let out = self.command(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn status(&self) -> Value {
+        serde_json::from_str(&self.cli(&["status", "--json"])).unwrap()
+    }
+
+    fn count(&self, kind: &str) -> u64 {
+        self.status()["counts"][kind].as_u64().unwrap_or(0)
+    }
+
+    fn wait_for(&self, what: &str, timeout: Duration, ok: impl Fn(&Value) -> bool) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let s = self.status();
+            if ok(&s) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: {s:#}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn write(&self, rel: &str, len: usize, seed: u8) -> PathBuf {
+        let path = self.root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes(len, seed)).unwrap();
+        path
+    }
+}
+
+fn bytes(len: usize, seed: u8) -> Vec<u8> {
+    let mut x = seed as u32 | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+fn stop(mut child: Child) -> String {
+    // SIGTERM: a graceful stop.
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the service did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "unclean exit ({status:?}):\n{err}");
+    err
+}
+
+fn assert_once(emu: &Emulator, local: &Path, path: &[&str]) {
+    let name = local.file_name().unwrap().to_str().unwrap();
+    let folder = emu
+        .find_path(path)
+        .unwrap_or_else(|| panic!("{path:?} missing"));
+    let mut found = Vec::new();
+    for a in emu.folder_children(&folder) {
+        match a.kind {
+            AssetKind::File if a.name == name => found.push(a.id),
+            AssetKind::VersionStack => found.extend(
+                emu.version_stack_children(&a.id)
+                    .into_iter()
+                    .filter(|f| f.name == name)
+                    .map(|f| f.id),
+            ),
+            _ => {}
+        }
+    }
+    assert_eq!(found.len(), 1, "{name} must be in Frame.io exactly once");
+    let info = emu.file(&found[0]).unwrap();
+    assert_eq!(
+        info.checksum,
+        Some(checksum_of_file(local, &info.part_sizes).unwrap()),
+        "{name} differs"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_uploads_what_the_spec_says_and_obeys_the_cli() {
+    let emu = Emulator::start(EmulatorConfig {
+        part_size: 256 * 1024,
+        rate_limits: RateLimits::unlimited(),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let svc = Service::new(&emu);
+    let child = svc.start();
+
+    // What the spec says should and should not be uploaded.
+    let brief = [
+        svc.write("SC01_UNDLM_00412_V002.mov", 400_000, 1),
+        svc.write(
+            "day2/13H49_-_RECUPERATION_DES_2_SURVIVANTS_S01_V001.mov",
+            300_000,
+            2,
+        ),
+        svc.write("2EME_MAYDAY_EXT_-_NUIT_AMERICAINE_S03_V005.mp4", 500_000, 3),
+    ];
+    svc.write("._SC01_UNDLM_00412_V002.mov", 4096, 4);
+    svc.write("SC05_PART_V001.mov.part", 4096, 5);
+    svc.write("SC05_SOUND_V001.wav", 4096, 6);
+    // A placeholder that fills later, a render that keeps growing, a temp
+    // name renamed into place.
+    let placeholder = svc.root.join("SC06_PH_V001.mov");
+    std::fs::File::create(&placeholder).unwrap();
+    let growing = svc.root.join("SC07_GROW_V001.mov");
+    let mut g = std::fs::File::create(&growing).unwrap();
+    let tmp = svc.write("SC08_REN_V001.mov.tmp", 250_000, 8);
+    tokio::task::spawn_blocking({
+        let placeholder = placeholder.clone();
+        move || {
+            for i in 0..6u8 {
+                g.write_all(&bytes(50_000, i)).unwrap();
+                g.flush().unwrap();
+                std::thread::sleep(Duration::from_millis(400));
+            }
+            std::fs::write(&placeholder, bytes(120_000, 9)).unwrap();
+        }
+    })
+    .await
+    .unwrap();
+    std::fs::rename(&tmp, svc.root.join("SC08_REN_V001.mov")).unwrap();
+
+    svc.wait_for("six uploads", Duration::from_secs(90), |s| {
+        s["counts"]["done"].as_u64() == Some(6)
+    });
+    assert_once(&emu, &brief[0], &["SCENES", "SC01", "UNDLM_00412"]);
+    assert_once(
+        &emu,
+        &brief[1],
+        &["SCENES", "13H49_-_RECUPERATION_DES_2_SURVIVANTS", "S01"],
+    );
+    assert_once(
+        &emu,
+        &brief[2],
+        &["SCENES", "2EME_MAYDAY_EXT_-_NUIT_AMERICAINE", "S03"],
+    );
+    assert_once(&emu, &placeholder, &["SCENES", "SC06", "PH"]);
+    assert_once(&emu, &growing, &["SCENES", "SC07", "GROW"]);
+    assert_once(
+        &emu,
+        &svc.root.join("SC08_REN_V001.mov"),
+        &["SCENES", "SC08", "REN"],
+    );
+    assert_eq!(
+        emu.stats().local_uploads_created,
+        6,
+        "nothing else was uploaded: no ._, .part, .wav, no half file"
+    );
+    let status = svc.status();
+    assert_eq!(status["running"], true);
+    assert!(status["health"].as_u64().unwrap() >= 90, "{status:#}");
+
+    // Pause from another process: nothing new starts.
+    assert!(svc.cli(&["pause"]).contains("Paused"));
+    svc.wait_for(
+        "the service to apply the pause",
+        Duration::from_secs(10),
+        |s| s["service_paused"] == true,
+    );
+    let paused_file = svc.write("SC09_PAUSE_V001.mov", 100_000, 10);
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(svc.count("done"), 6, "nothing uploaded while paused");
+    assert!(svc.cli(&["resume"]).contains("Resumed"));
+    svc.wait_for("the paused file", Duration::from_secs(30), |s| {
+        s["counts"]["done"].as_u64() == Some(7)
+    });
+    assert_once(&emu, &paused_file, &["SCENES", "SC09", "PAUSE"]);
+
+    // A refusal that needs a person, then a retry from the CLI.
+    emu.faults().fail_api("local_upload", 1, 422);
+    svc.write("SC10_FAIL_V001.mov", 50_000, 11);
+    svc.wait_for("a failure", Duration::from_secs(30), |s| {
+        s["failed_needing_action"].as_u64() == Some(1)
+    });
+    assert!(svc.status()["problems"].to_string().contains("need action"));
+    assert!(svc
+        .cli(&["retry", "--all-failed"])
+        .contains("1 failed item(s) queued again"));
+    svc.wait_for("the retried file", Duration::from_secs(30), |s| {
+        s["counts"]["done"].as_u64() == Some(8)
+    });
+
+    let log = stop(child);
+    assert!(log.contains("PostFlow service stopped"), "{log}");
+    let after = svc.status();
+    assert_eq!(after["running"], false);
+    assert!(after["problems"].to_string().contains("not running"));
+}
+
+#[test]
+fn run_without_a_sign_in_or_settings_says_what_is_missing() {
+    let home = tempfile::tempdir().unwrap();
+    let out = support::postflow(home.path())
+        .arg("--config")
+        .arg(home.path().join("none.toml"))
+        .arg("run")
+        .env_remove("POSTFLOW_FRAMEIO_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("frameio.project_id") && stderr.contains("watch.root"),
+        "{stderr}"
+    );
+}
+
+async fn slow_emulator() -> Emulator {
+    let emu = Emulator::start(EmulatorConfig {
+        part_size: 256 * 1024,
+        rate_limits: RateLimits::unlimited(),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    emu.faults().slow(Duration::from_millis(10));
+    emu
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_twenty_times_every_file_is_uploaded_exactly_once() {
+    let emu = slow_emulator().await;
+    emu.faults().slow(Duration::from_millis(40));
+    let svc = Service::new(&emu);
+    let files: Vec<PathBuf> = (0..12u8)
+        .map(|i| {
+            svc.write(
+                &format!("SC2{}_KILL_{i}_V001.mov", i % 3),
+                3_000_000 + i as usize * 150_001,
+                i,
+            )
+        })
+        .collect();
+    let mut mid_work = 0;
+    for round in 0..20u64 {
+        let mut child = svc.start();
+        std::thread::sleep(Duration::from_millis(900 + round * 7919 % 1800));
+        let counts = svc.status()["counts"].clone();
+        if ["preparing_folders", "uploading", "verifying", "stacking"]
+            .iter()
+            .any(|k| counts[*k].as_u64().unwrap_or(0) > 0)
+        {
+            mid_work += 1;
+        }
+        child.kill().unwrap(); // SIGKILL: no chance to flush anything
+        child.wait().unwrap();
+    }
+    assert!(
+        mid_work >= 3,
+        "only {mid_work} of 20 kills landed during uploads; the test proves nothing"
+    );
+    emu.faults().slow(Duration::ZERO);
+    let child = svc.start();
+    svc.wait_for("every file", Duration::from_secs(120), |s| {
+        s["counts"]["done"].as_u64() == Some(12)
+    });
+    svc.wait_for("the service", Duration::from_secs(10), |s| {
+        s["running"] == true
+    });
+    stop(child);
+    for (i, f) in files.iter().enumerate() {
+        let scene = format!("SC2{}", i % 3);
+        let shot = format!("KILL_{i}");
+        assert_once(&emu, f, &["SCENES", &scene, &shot]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_services_on_one_filespace_make_one_frameio_file_per_render() {
+    let emu = slow_emulator().await;
+    let a = Service::new(&emu);
+    let b = Service::on(&emu, Some(a.root.clone()));
+    let files: Vec<PathBuf> = (0..5u8)
+        .map(|i| a.write(&format!("SC30_TWO_{i}_V001.mov",), 600_000, i))
+        .collect();
+    let (ca, cb) = (a.start(), b.start());
+    a.wait_for("workstation A up", Duration::from_secs(10), |s| {
+        s["running"] == true
+    });
+    b.wait_for("workstation B up", Duration::from_secs(10), |s| {
+        s["running"] == true
+    });
+    let settled = |s: &Value| {
+        s["counts"]["done"].as_u64().unwrap_or(0)
+            + s["counts"]["already_in_frameio"].as_u64().unwrap_or(0)
+            == 5
+    };
+    a.wait_for("workstation A", Duration::from_secs(90), settled);
+    b.wait_for("workstation B", Duration::from_secs(90), settled);
+    stop(ca);
+    stop(cb);
+    for (i, f) in files.iter().enumerate() {
+        assert_once(&emu, f, &["SCENES", "SC30", &format!("TWO_{i}")]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_frameio_shows_as_offline_and_spends_no_attempt() {
+    let emu = Emulator::start(EmulatorConfig {
+        rate_limits: RateLimits::unlimited(),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let svc = Service::new(&emu);
+    let child = svc.start();
+    svc.write("SC40_ON_V001.mov", 10_000, 1);
+    svc.wait_for("a first upload", Duration::from_secs(30), |s| {
+        s["counts"]["done"].as_u64() == Some(1)
+    });
+    emu.shutdown(); // Frame.io goes away
+    svc.write("SC40_OFF_V001.mov", 10_000, 2);
+    svc.wait_for("the offline state", Duration::from_secs(60), |s| {
+        s["frameio_online"] == false
+    });
+    let s = svc.status();
+    assert!(
+        s["problems"]
+            .to_string()
+            .contains("Frame.io is unreachable"),
+        "{s:#}"
+    );
+    assert_eq!(
+        s["counts"]["failed"].as_u64().unwrap_or(0),
+        0,
+        "no attempt spent: {s:#}"
+    );
+    stop(child);
+}
