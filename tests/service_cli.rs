@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use postflow_frameio_emulator::{
-    checksum_of_file, AssetKind, Emulator, EmulatorConfig, RateLimits,
-};
+use postflow_frameio_emulator::{checksum_of_file, Emulator, EmulatorConfig, RateLimits};
 use serde_json::Value;
 
 struct Service {
@@ -158,22 +156,7 @@ fn stop(mut child: Child) -> String {
 
 fn assert_once(emu: &Emulator, local: &Path, path: &[&str]) {
     let name = local.file_name().unwrap().to_str().unwrap();
-    let folder = emu
-        .find_path(path)
-        .unwrap_or_else(|| panic!("{path:?} missing"));
-    let mut found = Vec::new();
-    for a in emu.folder_children(&folder) {
-        match a.kind {
-            AssetKind::File if a.name == name => found.push(a.id),
-            AssetKind::VersionStack => found.extend(
-                emu.version_stack_children(&a.id)
-                    .into_iter()
-                    .filter(|f| f.name == name)
-                    .map(|f| f.id),
-            ),
-            _ => {}
-        }
-    }
+    let found = emu.files_named(path, name);
     assert_eq!(found.len(), 1, "{name} must be in Frame.io exactly once");
     let info = emu.file(&found[0]).unwrap();
     assert_eq!(

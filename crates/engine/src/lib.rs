@@ -24,6 +24,7 @@
 //! the smallest id wins: a loser deletes its own placeholder (before sending
 //! any bytes) and records the item as already in Frame.io. Both sides
 //! compute the same winner from the same listing, so exactly one file stays.
+//! (ARCHITECTURE.md states the whole protocol, crash orphans included.)
 
 mod pipeline;
 

@@ -31,6 +31,8 @@ pub enum Outcome {
     Offline(String),
     /// A person must act (sign in again); the engine paused itself.
     NeedsUser(String),
+    /// Back in the queue without spending an attempt (its placeholder vanished).
+    Requeued,
     /// Nothing to do (not in the queue, or in a final state).
     Nothing,
 }
@@ -41,6 +43,9 @@ enum StepError {
     LocalChanged(String),
     /// The watch root is unreachable (filespace offline).
     RootOffline(String),
+    /// Our placeholder vanished from Frame.io (deleted in the web app, or
+    /// withdrawn in favour of another workstation's): start the item over.
+    PlaceholderGone,
     Queue(postflow_queue::Error),
 }
 
@@ -59,6 +64,8 @@ impl From<postflow_queue::Error> for StepError {
 impl Engine {
     /// Takes one item as far as it can go now.
     pub async fn process(&self, id: i64) -> Outcome {
+        // The first step resumes whatever state the item was left in.
+        let mut resumed = true;
         loop {
             let item = match self.queue.get(id) {
                 Ok(Some(item)) => item,
@@ -69,10 +76,11 @@ impl Engine {
                 }
             };
             let from = item.status.kind();
-            let next = match self.step(&item).await {
+            let next = match self.step(&item, resumed).await {
                 Ok(next) => next,
                 Err(error) => return self.fail(&item, error),
             };
+            resumed = false;
             let Some(next) = next else {
                 return Outcome::Nothing;
             };
@@ -98,7 +106,7 @@ impl Engine {
 
     /// What comes after `item`'s current status; `None` when there is
     /// nothing to do.
-    async fn step(&self, item: &Item) -> Result<Option<Status>, StepError> {
+    async fn step(&self, item: &Item, resumed: bool) -> Result<Option<Status>, StepError> {
         Ok(Some(match &item.status {
             Status::Queued | Status::Failed { .. } => {
                 self.check_local(item).await?;
@@ -177,8 +185,11 @@ impl Engine {
                                 bytes_sent: 0,
                             },
                         )?;
+                        // Only an item found in this state after a restart can
+                        // have left an orphan behind.
+                        let orphans_since = if resumed { *requested_at } else { 0 };
                         if let Some(winner) = self
-                            .earlier_twin(folder_id, item, &s, *requested_at)
+                            .earlier_twin(folder_id, item, &s, orphans_since)
                             .await?
                         {
                             tracing::info!(
@@ -209,7 +220,8 @@ impl Engine {
                 let file = self
                     .client
                     .resume_upload(session, done, &path, &self.config.upload, &observer)
-                    .await?;
+                    .await
+                    .map_err(placeholder_gone)?;
                 Status::Verifying {
                     folder_id: folder_id.clone(),
                     file_id: file.id,
@@ -271,17 +283,18 @@ impl Engine {
     /// first (then the smallest id) keeps the upload. Returns it when it is
     /// not ours.
     ///
-    /// An incomplete twin created since we first requested a placeholder
-    /// (less a margin for clock skew) is taken for our own, orphaned by a
-    /// crash between Frame.io creating it and the queue recording it: it is
-    /// deleted. Were it in fact another workstation's, that one sees its
-    /// placeholder gone, retries, and then finds ours.
+    /// When resuming after a crash (`orphans_since` > 0), an incomplete twin
+    /// created since we first requested a placeholder (less a margin for
+    /// clock skew) is taken for our own, orphaned between Frame.io creating
+    /// it and the queue recording it: it is deleted. Were it in fact another
+    /// workstation's, that one finds its placeholder gone, starts its item
+    /// over and then finds ours.
     async fn earlier_twin(
         &self,
         folder_id: &str,
         item: &Item,
         ours: &UploadSession,
-        requested_at: i64,
+        orphans_since: i64,
     ) -> Result<Option<String>, StepError> {
         const SKEW_MS: i64 = 5 * 60 * 1000;
         let mut twins = Vec::new();
@@ -298,8 +311,8 @@ impl Engine {
             let incomplete = f.asset.status.as_deref() == Some("created");
             let created = f.asset.created_at.as_deref().and_then(rfc3339_ms);
             if incomplete
-                && requested_at > 0
-                && created.is_some_and(|c| c >= requested_at - SKEW_MS)
+                && orphans_since > 0
+                && created.is_some_and(|c| c >= orphans_since - SKEW_MS)
             {
                 tracing::info!(file = %item.file_name, orphan = %f.asset.id, "deleting a placeholder orphaned by an earlier crash");
                 self.delete_quietly(&f.asset.id).await;
@@ -420,6 +433,14 @@ impl Engine {
     fn fail(&self, item: &Item, error: StepError) -> Outcome {
         let (reason, disposition) = match error {
             StepError::RootOffline(why) => return Outcome::Offline(why),
+            StepError::PlaceholderGone => {
+                tracing::info!(file = %item.file_name, "the placeholder is gone from Frame.io; starting the item over");
+                let _ = self
+                    .queue
+                    .transition(item.id, item.status.kind(), Status::Queued);
+                self.publish_status(item.id, &item.rel_path, "queued", None);
+                return Outcome::Requeued;
+            }
             StepError::Queue(e) => {
                 tracing::error!(id = item.id, "queue error: {e}");
                 return Outcome::Nothing;
@@ -531,6 +552,17 @@ impl UploadObserver for Persist<'_> {
             bytes_sent: progress.bytes_sent,
             total_bytes: progress.total_bytes,
         });
+    }
+}
+
+/// A 404 for our own placeholder (from the API or from storage) means it
+/// was deleted under us.
+fn placeholder_gone(error: FrameioError) -> StepError {
+    match error {
+        FrameioError::NotFound(_) | FrameioError::Storage { status: 404, .. } => {
+            StepError::PlaceholderGone
+        }
+        other => StepError::Frameio(other),
     }
 }
 

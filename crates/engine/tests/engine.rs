@@ -143,27 +143,6 @@ fn count(q: &Queue, kind: StatusKind) -> u64 {
     q.counts().unwrap().get(&kind).copied().unwrap_or(0)
 }
 
-/// Every file with this name in the folder at `path`, inside stacks too.
-fn remote_files(emu: &Emulator, path: &[&str], name: &str) -> Vec<String> {
-    let Some(folder) = emu.find_path(path) else {
-        return vec![];
-    };
-    let mut found = Vec::new();
-    for a in emu.folder_children(&folder) {
-        match a.kind {
-            AssetKind::File if a.name == name => found.push(a.id),
-            AssetKind::VersionStack => found.extend(
-                emu.version_stack_children(&a.id)
-                    .into_iter()
-                    .filter(|f| f.name == name)
-                    .map(|f| f.id),
-            ),
-            _ => {}
-        }
-    }
-    found
-}
-
 /// `SCENES/<scene>/<shot>` of a render, as the nomenclature says.
 fn shot_path(rel: &str) -> Vec<String> {
     match Nomenclature::default().classify(rel) {
@@ -180,7 +159,7 @@ fn assert_uploaded_once_at_its_shot(emu: &Emulator, root: &Path, rel: &str) {
 
 fn assert_uploaded_once(emu: &Emulator, root: &Path, rel: &str, path: &[&str]) {
     let name = rel.rsplit('/').next().unwrap();
-    let files = remote_files(emu, path, name);
+    let files = emu.files_named(path, name);
     assert_eq!(
         files.len(),
         1,

@@ -324,6 +324,29 @@ impl Emulator {
         state.find_path(&self.shared().seed.root_folder_id, path)
     }
 
+    /// The ids of the files named `name` in the folder at `path` (see
+    /// [`Emulator::find_path`]), including those inside its version stacks:
+    /// what "this render is in Frame.io exactly once" is checked against.
+    pub fn files_named(&self, path: &[&str], name: &str) -> Vec<String> {
+        let Some(folder) = self.find_path(path) else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        for asset in self.folder_children(&folder) {
+            match asset.kind {
+                AssetKind::File if asset.name == name => found.push(asset.id),
+                AssetKind::VersionStack => found.extend(
+                    self.version_stack_children(&asset.id)
+                        .into_iter()
+                        .filter(|f| f.name == name)
+                        .map(|f| f.id),
+                ),
+                _ => {}
+            }
+        }
+        found
+    }
+
     /// Creates a folder directly (not counted in [`Stats`]).
     ///
     /// # Panics

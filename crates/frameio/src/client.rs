@@ -160,11 +160,7 @@ impl Client {
         path: &str,
         data: serde_json::Value,
     ) -> Result<T> {
-        let body = serde_json::json!({ "data": data });
-        let answer = self
-            .send(class, Method::POST, path, &[], Some(body))
-            .await?;
-        parse::<Envelope<T>>(&answer).map(|e| e.data)
+        self.send_data(class, Method::POST, path, data).await
     }
 
     pub(crate) async fn patch<T: DeserializeOwned>(
@@ -173,10 +169,19 @@ impl Client {
         path: &str,
         data: serde_json::Value,
     ) -> Result<T> {
+        self.send_data(class, Method::PATCH, path, data).await
+    }
+
+    /// A `{"data": ...}` body in, a `{"data": ...}` answer out.
+    async fn send_data<T: DeserializeOwned>(
+        &self,
+        class: &'static str,
+        method: Method,
+        path: &str,
+        data: serde_json::Value,
+    ) -> Result<T> {
         let body = serde_json::json!({ "data": data });
-        let answer = self
-            .send(class, Method::PATCH, path, &[], Some(body))
-            .await?;
+        let answer = self.send(class, method, path, &[], Some(body)).await?;
         parse::<Envelope<T>>(&answer).map(|e| e.data)
     }
 
