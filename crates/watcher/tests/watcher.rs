@@ -220,8 +220,12 @@ async fn an_offline_root_is_one_state_change_and_forgets_nothing() {
     );
 
     // Removed for good, then re-created with other content: once the root
-    // is back, the scan's absences are the truth again.
-    fs::remove_dir_all(&root).unwrap();
+    // is back, the scan's absences are the truth again. The root vanishes at
+    // once, as an unmount does (`remove_dir_all` alone would delete the
+    // files first, and a rescan in between rightly reports them gone).
+    let trash = dir.path().join("trash");
+    fs::rename(&root, &trash).unwrap();
+    fs::remove_dir_all(&trash).unwrap();
     events
         .until(5 * SECOND, |e| matches!(e, WatchEvent::RootOffline { .. }))
         .await;
