@@ -385,6 +385,30 @@ impl Queue {
         Ok(items)
     }
 
+    /// Just (path, size, mtime) of the items in any of `kinds`: what the
+    /// watcher needs to know is settled, without loading whole items.
+    pub fn versions(&self, kinds: &[StatusKind]) -> Result<Vec<(String, u64, i64)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT rel_path, size, mtime_ns FROM items WHERE kind IN ({})",
+            kinds
+                .iter()
+                .map(|k| format!("'{}'", k.as_str()))
+                .collect::<Vec<_>>()
+                .join(",")
+        ))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)? as u64,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
     /// Items ready to start now: queued, or failed with a retry due and no
     /// action needed. Oldest first.
     pub fn due(&self, now: i64, limit: usize) -> Result<Vec<Item>> {

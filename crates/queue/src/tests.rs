@@ -352,3 +352,26 @@ fn another_connection_reads_the_live_queue() {
     assert_eq!(reader.counts().unwrap().get(&StatusKind::Queued), Some(&1));
     assert_eq!(reader.get(id).unwrap().unwrap().status, Status::Queued);
 }
+
+#[test]
+fn versions_lists_path_size_and_mtime_by_status() {
+    let (_d, q) = queue();
+    let a = q.record_candidate(&candidate("a.mov", 10, 1)).unwrap().id();
+    q.record_candidate(&candidate("b.mov", 20, 2)).unwrap();
+    q.transition(
+        a,
+        StatusKind::WaitingForStability,
+        Status::Held { reason: "x".into() },
+    )
+    .unwrap();
+    assert_eq!(
+        q.versions(&[StatusKind::Held]).unwrap(),
+        [("a.mov".to_string(), 10, 1)]
+    );
+    assert_eq!(
+        q.versions(&[StatusKind::WaitingForStability])
+            .unwrap()
+            .len(),
+        1
+    );
+}

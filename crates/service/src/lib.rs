@@ -161,19 +161,17 @@ pub async fn run(
     );
 
     // Versions already handled are not reported again by the watcher.
-    let settled: Vec<Observation> = queue
-        .with_status(
-            &StatusKind::ALL
-                .into_iter()
-                .filter(|k| *k != StatusKind::WaitingForStability)
-                .collect::<Vec<_>>(),
-            usize::MAX >> 1,
-        )?
+    let settled_kinds: Vec<StatusKind> = StatusKind::ALL
         .into_iter()
-        .map(|i| Observation {
-            rel_path: i.rel_path,
-            size: i.size,
-            mtime_ns: i.mtime_ns,
+        .filter(|k| *k != StatusKind::WaitingForStability)
+        .collect();
+    let settled: Vec<Observation> = queue
+        .versions(&settled_kinds)?
+        .into_iter()
+        .map(|(rel_path, size, mtime_ns)| Observation {
+            rel_path,
+            size,
+            mtime_ns,
         })
         .collect();
     let mut watch = WatcherConfig::new(settings.watch.root.clone());
