@@ -163,6 +163,7 @@ pub struct TransferSettings {
     /// Parts of one file uploaded at the same time.
     pub parallel_parts: u32,
     /// Upload bandwidth cap in megabits per second; 0 means no cap.
+    /// Unfinished: not enforced by the engine yet (issue 4).
     pub bandwidth_limit_mbps: u32,
 }
 
