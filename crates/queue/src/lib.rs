@@ -373,11 +373,7 @@ impl Queue {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
             "SELECT {COLUMNS} FROM items WHERE kind IN ({}) ORDER BY id LIMIT ?1",
-            kinds
-                .iter()
-                .map(|k| format!("'{}'", k.as_str()))
-                .collect::<Vec<_>>()
-                .join(",")
+            kind_list(kinds)
         ))?;
         let items = stmt
             .query_map([limit as i64], row_to_item)?
@@ -391,11 +387,7 @@ impl Queue {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
             "SELECT rel_path, size, mtime_ns FROM items WHERE kind IN ({})",
-            kinds
-                .iter()
-                .map(|k| format!("'{}'", k.as_str()))
-                .collect::<Vec<_>>()
-                .join(",")
+            kind_list(kinds)
         ))?;
         let rows = stmt
             .query_map([], |r| {
@@ -567,6 +559,16 @@ impl postflow_frameio::FolderCache for Queue {
             tracing::warn!("folder cache delete failed: {e}");
         }
     }
+}
+
+/// `'queued','failed'`: status kinds as an SQL list. The kinds are our own
+/// fixed names, never user input.
+fn kind_list(kinds: &[StatusKind]) -> String {
+    kinds
+        .iter()
+        .map(|k| format!("'{}'", k.as_str()))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 const COLUMNS: &str = "id, rel_path, file_name, size, mtime_ns, scene, shot, version, status, attempts, created_at, updated_at, started_at, finished_at";
