@@ -49,6 +49,8 @@ enum Command {
     Resume,
     /// Queue a failed item again, or every failed item.
     Retry(service::RetryArgs),
+    /// Test the setup end to end: watch root, Frame.io sign-in, project, structure root.
+    Check,
 }
 
 fn main() -> ExitCode {
@@ -84,6 +86,7 @@ fn main() -> ExitCode {
         Command::Pause => service::set_paused(&paths, true),
         Command::Resume => service::set_paused(&paths, false),
         Command::Retry(args) => service::retry(&paths, args),
+        Command::Check => service::check(&paths),
     };
     match result {
         Ok(code) => code,

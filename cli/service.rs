@@ -187,3 +187,30 @@ pub fn retry(paths: &Paths, args: RetryArgs) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `postflow check`: tests the setup end to end; exits 1 if anything fails.
+pub fn check(paths: &Paths) -> anyhow::Result<ExitCode> {
+    let settings = postflow_settings::load(&paths.config_file).settings;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let checks = runtime.block_on(postflow_service::check(
+        &settings,
+        Arc::new(SecretStore::open()),
+    ));
+    for c in &checks {
+        println!(
+            "{} {}: {}",
+            if c.ok { "ok  " } else { "FAIL" },
+            c.what,
+            c.detail
+        );
+        if let Some(fix) = &c.fix {
+            println!("     fix: {fix}");
+        }
+    }
+    // The Discord webhook check arrives with the Discord notifications issue.
+    Ok(if checks.iter().all(|c| c.ok) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

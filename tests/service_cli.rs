@@ -420,3 +420,40 @@ async fn an_unreachable_frameio_shows_as_offline_and_spends_no_attempt() {
     );
     stop(child);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_tests_the_setup_end_to_end_and_says_what_to_fix() {
+    let emu = Emulator::start(EmulatorConfig {
+        rate_limits: RateLimits::unlimited(),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let svc = Service::new(&emu);
+    let out = svc.command(&["check"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{stdout}");
+    for line in [
+        "ok   watch root",
+        "ok   Frame.io sign-in",
+        "ok   Frame.io project",
+        "ok   structure root",
+    ] {
+        assert!(stdout.contains(line), "{line:?} missing:\n{stdout}");
+    }
+
+    // The filespace unmounted and the token revoked: both named, with fixes.
+    std::fs::rename(&svc.root, svc.home.path().join("away")).unwrap();
+    emu.revoke_all_tokens();
+    let out = svc.command(&["check"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAIL watch root") && stdout.contains("mount the LucidLink filespace"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("FAIL Frame.io sign-in") && stdout.contains("postflow signin"),
+        "{stdout}"
+    );
+}

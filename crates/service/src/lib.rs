@@ -4,6 +4,7 @@
 //! database: `pause`/`resume` write the persisted pause flag, `retry` moves
 //! items, and the service writes a heartbeat that `status` reads.
 
+mod check;
 mod status;
 
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ use postflow_settings::{Paths, Problem, Settings};
 use postflow_watcher::{Observation, WatchEvent, Watcher, WatcherConfig};
 use serde::{Deserialize, Serialize};
 
+pub use check::{check, Check};
 pub use status::{health, Report};
 
 /// The queue database's file name in the data directory.
