@@ -168,13 +168,7 @@ fn assert_once(emu: &Emulator, local: &Path, path: &[&str]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_service_uploads_what_the_spec_says_and_obeys_the_cli() {
-    let emu = Emulator::start(EmulatorConfig {
-        part_size: 256 * 1024,
-        rate_limits: RateLimits::unlimited(),
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap();
+    let emu = emulator(256 * 1024).await;
     let svc = Service::new(&emu);
     let child = svc.start();
 
@@ -298,14 +292,19 @@ fn run_without_a_sign_in_or_settings_says_what_is_missing() {
     );
 }
 
-async fn slow_emulator() -> Emulator {
-    let emu = Emulator::start(EmulatorConfig {
-        part_size: 256 * 1024,
+/// An emulator on loopback without rate limits.
+async fn emulator(part_size: u64) -> Emulator {
+    Emulator::start(EmulatorConfig {
+        part_size,
         rate_limits: RateLimits::unlimited(),
         ..EmulatorConfig::default()
     })
     .await
-    .unwrap();
+    .unwrap()
+}
+
+async fn slow_emulator() -> Emulator {
+    let emu = emulator(256 * 1024).await;
     emu.faults().slow(Duration::from_millis(10));
     emu
 }
@@ -389,12 +388,7 @@ async fn two_services_on_one_filespace_make_one_frameio_file_per_render() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_frameio_shows_as_offline_and_spends_no_attempt() {
-    let emu = Emulator::start(EmulatorConfig {
-        rate_limits: RateLimits::unlimited(),
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap();
+    let emu = emulator(EmulatorConfig::default().part_size).await;
     let svc = Service::new(&emu);
     let child = svc.start();
     svc.write("SC40_ON_V001.mov", 10_000, 1);
@@ -423,12 +417,7 @@ async fn an_unreachable_frameio_shows_as_offline_and_spends_no_attempt() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_tests_the_setup_end_to_end_and_says_what_to_fix() {
-    let emu = Emulator::start(EmulatorConfig {
-        rate_limits: RateLimits::unlimited(),
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap();
+    let emu = emulator(EmulatorConfig::default().part_size).await;
     let svc = Service::new(&emu);
     let out = svc.command(&["check"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();

@@ -214,7 +214,6 @@ impl Engine {
                     folder_id,
                     requested_at: *requested_at,
                     state: Mutex::new((session.clone(), parts_done.clone())),
-                    last_progress: Mutex::new(0),
                 };
                 let path = self.local_path(item);
                 let file = self
@@ -505,7 +504,6 @@ struct Persist<'a> {
     folder_id: &'a str,
     requested_at: i64,
     state: Mutex<(UploadSession, Vec<usize>)>,
-    last_progress: Mutex<u64>,
 }
 
 impl Persist<'_> {
@@ -546,7 +544,6 @@ impl UploadObserver for Persist<'_> {
     }
 
     fn progress(&self, progress: Progress) {
-        *self.last_progress.lock().unwrap_or_else(|p| p.into_inner()) = progress.bytes_sent;
         self.engine.control.publish(Event::UploadProgress {
             id: self.item.id,
             bytes_sent: progress.bytes_sent,
