@@ -105,6 +105,25 @@ struct Tracked {
 }
 
 impl Tracked {
+    /// A version (size, mtime) seen for the first time at `now`.
+    fn first_seen(
+        obs: &Observation,
+        state: State,
+        now: Instant,
+        check_at: Instant,
+        seen: u64,
+    ) -> Tracked {
+        Tracked {
+            size: obs.size,
+            mtime_ns: obs.mtime_ns,
+            stable_since: now,
+            confirmed_at: now,
+            check_at,
+            seen,
+            state,
+        }
+    }
+
     fn observation(&self, rel_path: &str) -> Observation {
         Observation {
             rel_path: rel_path.to_string(),
@@ -167,18 +186,8 @@ impl Readiness {
     /// scan finds it changed it is a new candidate; if a scan does not find
     /// it, it is gone.
     pub fn settle(&mut self, observation: Observation, now: Instant) {
-        self.files.insert(
-            observation.rel_path,
-            Tracked {
-                size: observation.size,
-                mtime_ns: observation.mtime_ns,
-                stable_since: now,
-                confirmed_at: now,
-                check_at: now,
-                seen: self.generation,
-                state: State::Ready,
-            },
-        );
+        let tracked = Tracked::first_seen(&observation, State::Ready, now, now, self.generation);
+        self.files.insert(observation.rel_path, tracked);
     }
 
     /// Applies a scan that finished at `now`. Files the scan covered but did
@@ -205,15 +214,7 @@ impl Readiness {
                 None => {
                     self.files.insert(
                         obs.rel_path.clone(),
-                        Tracked {
-                            size: obs.size,
-                            mtime_ns: obs.mtime_ns,
-                            stable_since: now,
-                            confirmed_at: now,
-                            check_at: now + window,
-                            seen: generation,
-                            state: State::Pending,
-                        },
+                        Tracked::first_seen(obs, State::Pending, now, now + window, generation),
                     );
                     seen += 1;
                     changes.push(Change::Appeared(obs.clone()));
@@ -225,15 +226,7 @@ impl Readiness {
                     if t.seen != generation {
                         seen += 1;
                     }
-                    *t = Tracked {
-                        size: obs.size,
-                        mtime_ns: obs.mtime_ns,
-                        stable_since: now,
-                        confirmed_at: now,
-                        check_at: now + window,
-                        seen: generation,
-                        state: State::Pending,
-                    };
+                    *t = Tracked::first_seen(obs, State::Pending, now, now + window, generation);
                     changes.push(Change::Changed(obs.clone()));
                     if window.is_zero() {
                         maybe_ready.push(obs.rel_path.as_str());
