@@ -204,7 +204,7 @@ pub async fn run(
                         lock(&beat).filespace_online = true;
                         Ok(())
                     }
-                    WatchEvent::Scanned { files, took } => {
+                    WatchEvent::Scanned { files, took, .. } => {
                         let mut b = lock(&beat);
                         b.last_scan_files = Some(*files);
                         b.last_scan_ms = Some(took.as_millis() as u64);

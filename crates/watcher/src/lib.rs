@@ -57,6 +57,8 @@ mod readiness;
 mod scan;
 mod watcher;
 
-pub use readiness::{Change, OpenCheck, OpensForReading, Readiness};
-pub use scan::{scan, Coverage, Observation, Scan, ScanError, ScanOptions, Scanner, Unreadable};
+pub use readiness::{Change, OpenCheck, OpensForReading, Plan, Readiness};
+pub use scan::{
+    scan, Coverage, Known, Observation, Scan, ScanError, ScanOptions, Scanner, Unreadable,
+};
 pub use watcher::{WatchEvent, Watcher, WatcherConfig, WatcherHandle};

@@ -15,11 +15,13 @@
 
 use std::collections::HashMap;
 use std::fs::File;
+use std::hash::BuildHasher;
 use std::io;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use crate::scan::{join_rel, Observation, Scan};
+use crate::scan::{join_rel, Known, Observation, Scan};
 
 /// The longest a pending file waits between two timed re-checks once its
 /// window has passed without it being confirmed (e.g. its re-stat failed).
@@ -89,7 +91,7 @@ enum State {
     Ready,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Tracked {
     size: u64,
     mtime_ns: i64,
@@ -99,9 +101,23 @@ struct Tracked {
     confirmed_at: Instant,
     /// When a timed re-check is due (see [`Readiness::due`]).
     check_at: Instant,
-    /// Scan generation that last saw it.
-    seen: u64,
+    /// Scan generation that last saw it. Atomic: a [`Plan`] marks files
+    /// seen from the scanning threads.
+    seen: AtomicU64,
+    /// The inode number its directory entry gave the last planned scan
+    /// (0: not known yet). A different one means the file was replaced.
+    ino: AtomicU64,
     state: State,
+}
+
+impl Clone for Tracked {
+    fn clone(&self) -> Self {
+        Tracked {
+            seen: AtomicU64::new(self.seen()),
+            ino: AtomicU64::new(self.ino.load(Relaxed)),
+            ..*self
+        }
+    }
 }
 
 impl Tracked {
@@ -119,9 +135,14 @@ impl Tracked {
             stable_since: now,
             confirmed_at: now,
             check_at,
-            seen,
+            seen: AtomicU64::new(seen),
+            ino: AtomicU64::new(0),
             state,
         }
+    }
+
+    fn seen(&self) -> u64 {
+        self.seen.load(Relaxed)
     }
 
     fn observation(&self, rel_path: &str) -> Observation {
@@ -200,14 +221,20 @@ impl Readiness {
     /// (its start). This matters for a long rescan of a network mount.
     pub fn observe(&mut self, scan: &Scan, now: Instant, open: &mut impl OpenCheck) -> Vec<Change> {
         let confirmed = now.checked_sub(scan.took).unwrap_or(now);
-        self.generation += 1;
-        let generation = self.generation;
+        // A planned scan already marked what it took as unchanged with the
+        // plan's generation; any other scan starts a new one.
+        let generation = match scan.generation {
+            Some(planned) => planned,
+            None => self.generation + 1,
+        };
+        self.generation = self.generation.max(generation);
         let window = self.window;
         let mut changes = Vec::new();
         // Files confirmed by this scan whose window may have passed.
         let mut maybe_ready = Vec::new();
-        // Distinct tracked files this scan saw.
-        let mut seen = 0;
+        // Distinct tracked files this scan saw (those a plan took as
+        // unchanged are not in `scan.files`).
+        let mut seen = scan.unchanged;
 
         for obs in &scan.files {
             match self.files.get_mut(&obs.rel_path) {
@@ -223,21 +250,23 @@ impl Readiness {
                     }
                 }
                 Some(t) if t.size != obs.size || t.mtime_ns != obs.mtime_ns => {
-                    if t.seen != generation {
+                    if t.seen() != generation {
                         seen += 1;
                     }
+                    let ino = t.ino.load(Relaxed);
                     *t = Tracked::first_seen(obs, State::Pending, now, now + window, generation);
+                    t.ino = AtomicU64::new(ino);
                     changes.push(Change::Changed(obs.clone()));
                     if window.is_zero() {
                         maybe_ready.push(obs.rel_path.as_str());
                     }
                 }
                 Some(t) => {
-                    if t.seen != generation {
+                    if t.seen() != generation {
                         seen += 1;
                     }
                     t.confirmed_at = t.confirmed_at.max(confirmed);
-                    t.seen = generation;
+                    *t.seen.get_mut() = generation;
                     if t.state != State::Ready
                         && t.size > 0
                         && t.confirmed_at.saturating_duration_since(t.stable_since) >= window
@@ -256,7 +285,7 @@ impl Readiness {
             crate::scan::Coverage::Root => self
                 .files
                 .iter()
-                .filter(|(path, t)| t.seen != generation && !scan.is_unknown(path))
+                .filter(|(path, t)| t.seen() != generation && !scan.is_unknown(path))
                 .map(|(path, _)| path.clone())
                 .collect(),
             crate::scan::Coverage::Paths(paths) => {
@@ -266,7 +295,7 @@ impl Readiness {
                 if only_files {
                     paths
                         .iter()
-                        .filter(|p| self.files[p.as_str()].seen != generation)
+                        .filter(|p| self.files[p.as_str()].seen() != generation)
                         .filter(|p| !scan.is_unknown(p))
                         .cloned()
                         .collect()
@@ -274,7 +303,7 @@ impl Readiness {
                     self.files
                         .iter()
                         .filter(|(path, t)| {
-                            t.seen != generation && scan.covers(path) && !scan.is_unknown(path)
+                            t.seen() != generation && scan.covers(path) && !scan.is_unknown(path)
                         })
                         .map(|(path, _)| path.clone())
                         .collect()
@@ -347,9 +376,58 @@ impl Readiness {
         due
     }
 
+    /// Starts a full scan that stats only what may have changed (pass the
+    /// plan to [`Scanner::scan_known`](crate::Scanner::scan_known), then
+    /// [`observe`](Self::observe) its result). A file that is ready (or
+    /// settled) is taken as unchanged from its directory entry alone while
+    /// that entry's inode number stays the same, except on one rescan in
+    /// `verify_every`, in turn: so a file rewritten in place (same inode)
+    /// is noticed within `verify_every` rescans, a file replaced by a rename
+    /// at the next one, and new, growing and vanished files at once.
+    /// Pending files are always stat'ed. `verify_every` 1 stats everything.
+    pub fn plan(&mut self, verify_every: u32) -> Plan<'_> {
+        self.generation += 1;
+        Plan {
+            readiness: self,
+            generation: self.generation,
+            verify_every: u64::from(verify_every.max(1)),
+        }
+    }
+
     /// Every tracked version, in no particular order.
     pub fn observations(&self) -> impl Iterator<Item = Observation> + '_ {
         self.files.iter().map(|(path, t)| t.observation(path))
+    }
+}
+
+/// A full scan's view of what the tracker knows; see [`Readiness::plan`].
+#[derive(Debug)]
+pub struct Plan<'a> {
+    readiness: &'a Readiness,
+    generation: u64,
+    verify_every: u64,
+}
+
+impl Known for Plan<'_> {
+    fn unchanged(&self, rel_path: &str, ino: u64) -> bool {
+        let Some(t) = self.readiness.files.get(rel_path) else {
+            return false;
+        };
+        let replaced = t.ino.swap(ino, Relaxed) != ino;
+        if replaced || t.state != State::Ready {
+            return false;
+        }
+        // Each file's turn comes once every `verify_every` generations.
+        let turn = self.readiness.files.hasher().hash_one(rel_path) % self.verify_every;
+        if turn == self.generation % self.verify_every {
+            return false;
+        }
+        t.seen.store(self.generation, Relaxed);
+        true
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation
     }
 }
 

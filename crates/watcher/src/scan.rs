@@ -94,6 +94,12 @@ pub struct Scan {
     pub unreadable: Vec<Unreadable>,
     /// What the scan covered.
     pub coverage: Coverage,
+    /// Candidate files a [`Known`] took as unchanged from their directory
+    /// listing alone: seen, not stat'ed, and not in `files`.
+    pub unchanged: usize,
+    /// The [`Known`] generation those files were marked seen with, when
+    /// the scan consulted one.
+    pub generation: Option<u64>,
     /// How long the scan took. A file's state was read somewhere within
     /// that span, which [`Readiness`](crate::Readiness) accounts for: a
     /// version counts as seen at the scan's end, confirmed at its start.
@@ -117,6 +123,22 @@ impl Scan {
             .iter()
             .any(|u| is_within(rel_path, &u.rel_path))
     }
+}
+
+/// What a full scan may take for granted: the files it already knows and
+/// need not `stat` this time (see [`Readiness::plan`](crate::Readiness::plan)).
+///
+/// Listing a directory costs one round trip for many names; a `stat` costs
+/// one per file. Over 100,000 settled files a rescan that stats only what
+/// may have changed does a fifth of the work (`docs/benchmarks.md`).
+pub trait Known: Sync {
+    /// A candidate file's path relative to the root and the inode number
+    /// its directory entry gives (0 where the platform gives none). `true`:
+    /// count it as seen and unchanged without a `stat`.
+    fn unchanged(&self, rel_path: &str, ino: u64) -> bool;
+
+    /// The generation the files taken as unchanged were marked seen with.
+    fn generation(&self) -> u64;
 }
 
 /// Why a scan produced no result.
@@ -159,6 +181,7 @@ pub fn scan(root: &Path, nomenclature: &Nomenclature) -> Result<Scan, ScanError>
         nomenclature,
         options: &ScanOptions::default(),
         names: None,
+        known: None,
     }
     .run(Seeds::Root)
     .map(|(scan, _)| scan)
@@ -194,7 +217,13 @@ impl Scanner {
 
     /// Scans the whole tree under `root`.
     pub fn scan(&self, root: &Path) -> Result<Scan, ScanError> {
-        self.run(root, Seeds::Root)
+        self.run(root, Seeds::Root, None)
+    }
+
+    /// Scans the whole tree under `root`, but stats only the candidate
+    /// files `known` does not take as unchanged from their listing.
+    pub fn scan_known(&self, root: &Path, known: &dyn Known) -> Result<Scan, ScanError> {
+        self.run(root, Seeds::Root, Some(known))
     }
 
     /// Looks again at a few paths relative to `root`: each is re-stat'ed if
@@ -207,16 +236,17 @@ impl Scanner {
             .filter(|p| is_plain_relative(p))
             .map(|p| p.trim_end_matches('/').to_string())
             .collect();
-        self.run(root, Seeds::Paths(paths))
+        self.run(root, Seeds::Paths(paths), None)
     }
 
-    fn run(&self, root: &Path, seeds: Seeds) -> Result<Scan, ScanError> {
+    fn run(&self, root: &Path, seeds: Seeds, known: Option<&dyn Known>) -> Result<Scan, ScanError> {
         let names = Arc::clone(&lock(&self.names));
         let (scan, outcome) = Walk {
             root,
             nomenclature: &self.nomenclature,
             options: &self.options,
             names: Some(&names),
+            known,
         }
         .run(seeds)?;
         let mut cache = lock(&self.names);
@@ -257,6 +287,7 @@ struct Walk<'a> {
     nomenclature: &'a Nomenclature,
     options: &'a ScanOptions,
     names: Option<&'a NameCache>,
+    known: Option<&'a dyn Known>,
 }
 
 /// A directory waiting to be listed.
@@ -272,6 +303,7 @@ struct Found {
     unreadable: Vec<Unreadable>,
     new_names: Vec<(Box<str>, bool)>,
     regular_files: usize,
+    unchanged: usize,
 }
 
 impl Found {
@@ -280,6 +312,7 @@ impl Found {
         self.unreadable.extend(other.unreadable);
         self.new_names.extend(other.new_names);
         self.regular_files += other.regular_files;
+        self.unchanged += other.unchanged;
     }
 }
 
@@ -336,6 +369,8 @@ impl Walk<'_> {
             files: found.files,
             unreadable: found.unreadable,
             coverage,
+            unchanged: found.unchanged,
+            generation: self.known.map(|k| k.generation()),
             took: started.elapsed(),
         };
         Ok((scan, outcome))
@@ -427,6 +462,14 @@ impl Walk<'_> {
     /// Reads one directory's entries: subdirectories go to `subdirs`,
     /// candidate files (stat'ed) to `found`.
     fn list(&self, entries: fs::ReadDir, rel_dir: &str, subdirs: &mut Vec<Dir>, found: &mut Found) {
+        // Each file's relative path is built in one buffer: a known,
+        // unchanged file costs no allocation.
+        let mut rel = String::with_capacity(rel_dir.len() + 64);
+        rel.push_str(rel_dir);
+        if !rel.is_empty() {
+            rel.push('/');
+        }
+        let base = rel.len();
         for entry in entries {
             let entry = match entry {
                 Ok(entry) => entry,
@@ -466,18 +509,26 @@ impl Walk<'_> {
                 }
             } else if file_type.is_file() {
                 found.regular_files += 1;
+                rel.truncate(base);
+                rel.push_str(name);
+                // A file the tracker knows is a candidate: no need to
+                // classify its name again.
+                if self.known.is_some_and(|k| k.unchanged(&rel, entry_ino(&entry))) {
+                    found.unchanged += 1;
+                    continue;
+                }
                 if !self.is_candidate(name, &mut found.new_names) {
                     continue;
                 }
                 // `lstat` relative to the open directory: no path lookup.
                 match entry.metadata() {
                     Ok(meta) if meta.is_file() => {
-                        found.files.push(observation(join(rel_dir, name), &meta));
+                        found.files.push(observation(rel.clone(), &meta));
                     }
                     Ok(_) => {}
                     Err(e) if is_absent(&e) => {}
                     Err(e) => found.unreadable.push(Unreadable {
-                        rel_path: join(rel_dir, name),
+                        rel_path: rel.clone(),
                         reason: e.to_string(),
                     }),
                 }
@@ -581,6 +632,17 @@ impl WorkQueue {
                 .unwrap_or_else(PoisonError::into_inner);
         }
     }
+}
+
+/// The inode number the directory entry gives, without a `stat`.
+#[cfg(unix)]
+fn entry_ino(entry: &fs::DirEntry) -> u64 {
+    std::os::unix::fs::DirEntryExt::ino(entry)
+}
+
+#[cfg(not(unix))]
+fn entry_ino(_entry: &fs::DirEntry) -> u64 {
+    0
 }
 
 fn observation(rel_path: String, meta: &Metadata) -> Observation {

@@ -44,6 +44,12 @@ pub struct WatcherConfig {
     pub native_events: bool,
     /// Capacity of the event channel; the watcher waits when it is full.
     pub channel_capacity: usize,
+    /// A file already reported ready is stat'ed again on one full rescan in
+    /// this many (default 8: every 2 minutes at the default interval); on
+    /// the others its directory entry alone shows it is still there and
+    /// not replaced (see [`Readiness::plan`]). New, growing and vanished
+    /// files are seen at every rescan. 1: stat every file every time.
+    pub verify_ready_every: u32,
     pub scan: ScanOptions,
 }
 
@@ -56,6 +62,7 @@ impl WatcherConfig {
             event_debounce: Duration::from_millis(200),
             native_events: true,
             channel_capacity: 1024,
+            verify_ready_every: 8,
             scan: ScanOptions::default(),
         }
     }
@@ -99,7 +106,14 @@ pub enum WatchEvent {
     Unreadable { rel_path: String, reason: String },
     /// A full rescan finished (every `rescan_interval`): how many candidate
     /// files it found and how long it took. For status displays.
-    Scanned { files: usize, took: Duration },
+    /// `checked`: how many of them it stat'ed; the others were ready files
+    /// whose directory entry showed them unchanged (see
+    /// [`WatcherConfig::verify_ready_every`]).
+    Scanned {
+        files: usize,
+        checked: usize,
+        took: Duration,
+    },
 }
 
 /// Builds and starts the watcher task. See [`Watcher::spawn`].
@@ -151,6 +165,7 @@ impl Watcher {
             readiness.settle(known, now);
         }
         let core = Core {
+            verify_ready_every: config.verify_ready_every,
             scanner: Scanner::new(self.nomenclature, config.scan.clone()),
             open: OpensForReading {
                 root: config.root.clone(),
@@ -236,6 +251,7 @@ enum RootState {
 /// onto a blocking thread for each pass (scans and open checks block).
 struct Core {
     root: PathBuf,
+    verify_ready_every: u32,
     scanner: Scanner,
     readiness: Readiness,
     open: OpensForReading,
@@ -261,7 +277,8 @@ impl Core {
         if let Some(native) = self.native.as_mut() {
             native.ensure(&self.root, online);
         }
-        let result = self.scanner.scan(&self.root);
+        let plan = self.readiness.plan(self.verify_ready_every);
+        let result = self.scanner.scan_known(&self.root, &plan);
         self.apply(result, true)
     }
 
@@ -335,7 +352,8 @@ impl Core {
             }));
         if full {
             pass.events.push(WatchEvent::Scanned {
-                files: scan.files.len(),
+                files: scan.files.len() + scan.unchanged,
+                checked: scan.files.len(),
                 took: scan.took,
             });
         }

@@ -427,3 +427,75 @@ async fn unreadable_folder_is_reported_once() {
         .until(5 * SECOND, |e| is_candidate(e, "SC02/SC02_A_V001.mov"))
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rescans_stat_ready_files_in_turn_yet_see_every_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let names: Vec<String> = (0..24).map(|i| format!("SC01/SC01_S{i:02}_V001.mov")).collect();
+    for name in &names {
+        write(root, name, b"a finished render");
+    }
+    let every = 4;
+    let (_handle, mut events) = start(WatcherConfig {
+        native_events: false,
+        verify_ready_every: every,
+        ..config(root, ms(50), ms(100))
+    });
+    for name in &names {
+        events.until(5 * SECOND, |e| is_ready(e, name)).await;
+    }
+    let scans_since = |events: &Events, since: Instant| {
+        events
+            .since(since)
+            .into_iter()
+            .filter_map(|e| match e {
+                WatchEvent::Scanned { files, checked, .. } => Some((*files, *checked)),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+
+    // Idle: each rescan lists all 24 but stats only about a quarter.
+    let idle = Instant::now();
+    events.during(ms(800)).await;
+    let scans = scans_since(&events, idle);
+    assert!(scans.len() >= 2 * every as usize, "{scans:?}");
+    assert!(scans.iter().all(|(files, _)| *files == 24), "{scans:?}");
+    let checked: usize = scans.iter().map(|(_, c)| c).sum();
+    assert!(
+        checked * 2 < scans.len() * 24,
+        "rescans stat'ed {checked} files in {} scans of 24",
+        scans.len()
+    );
+
+    // Rewritten in place (same inode): seen within `every` rescans.
+    let edited = &names[3];
+    let at = Instant::now();
+    fs::write(root.join(edited), b"re-rendered in place, a little longer").unwrap();
+    events.until(5 * SECOND, |e| is_candidate(e, edited)).await;
+    let waited = scans_since(&events, at).len();
+    assert!(waited <= every as usize + 1, "seen after {waited} rescans");
+
+    // Replaced by a rename (another inode): seen at the next rescan.
+    let replaced = &names[7];
+    let tmp = root.join("SC01/render.tmp");
+    fs::write(&tmp, b"a new render written under a temp name").unwrap();
+    let at = Instant::now();
+    fs::rename(&tmp, root.join(replaced)).unwrap();
+    events.until(5 * SECOND, |e| is_candidate(e, replaced)).await;
+    let waited = scans_since(&events, at).len();
+    assert!(waited <= 2, "seen after {waited} rescans");
+
+    // New and deleted files: at the next rescan.
+    let at = Instant::now();
+    write(root, "SC01/SC01_NEW_V001.mov", b"new");
+    fs::remove_file(root.join(&names[11])).unwrap();
+    events
+        .until(5 * SECOND, |e| is_candidate(e, "SC01/SC01_NEW_V001.mov"))
+        .await;
+    events
+        .until(5 * SECOND, |e| matches!(e, WatchEvent::Gone { rel_path } if *rel_path == names[11]))
+        .await;
+    assert!(scans_since(&events, at).len() <= 2);
+}

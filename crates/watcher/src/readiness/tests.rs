@@ -22,6 +22,8 @@ fn full(files: &[Observation]) -> Scan {
         files: files.to_vec(),
         unreadable: Vec::new(),
         coverage: Coverage::Root,
+        unchanged: 0,
+        generation: None,
         took: Duration::ZERO,
     }
 }
@@ -35,6 +37,8 @@ fn targeted(paths: &[&str], files: &[Observation]) -> Scan {
         files: files.to_vec(),
         unreadable: Vec::new(),
         coverage: Coverage::Paths(paths.iter().map(|p| p.to_string()).collect()),
+        unchanged: 0,
+        generation: None,
         took: Duration::ZERO,
     }
 }
@@ -388,4 +392,83 @@ fn a_long_scan_never_overstates_stability() {
         r.observe(&slow(10), t0 + secs(50), &mut opens),
         vec![Change::Ready(a.clone())]
     );
+}
+
+#[test]
+fn a_plan_skips_ready_files_whose_entry_is_unchanged_except_on_their_turn() {
+    use crate::scan::Known;
+    let t0 = Instant::now();
+    let mut r = Readiness::new(WINDOW);
+    let files: Vec<_> = (0..40)
+        .map(|i| obs(&format!("f{i:02}.mov"), 10, 1))
+        .collect();
+    for f in &files {
+        r.settle(f.clone(), t0);
+    }
+    let pending = obs("pending.mov", 5, 1);
+    r.observe(&targeted(&["pending.mov"], &[pending]), t0, &mut opens);
+
+    // The first plan knows no inode yet: it stats every file.
+    {
+        let plan = r.plan(4);
+        for (i, f) in files.iter().enumerate() {
+            assert!(!plan.unchanged(&f.rel_path, 100 + i as u64));
+        }
+    }
+    // Then each ready file is stat'ed on exactly one plan in four.
+    let mut stat_turns = vec![0; files.len()];
+    for _ in 0..8 {
+        let plan = r.plan(4);
+        for (i, f) in files.iter().enumerate() {
+            if !plan.unchanged(&f.rel_path, 100 + i as u64) {
+                stat_turns[i] += 1;
+            }
+        }
+        assert!(!plan.unchanged("pending.mov", 1), "pending: always stat'ed");
+        assert!(!plan.unchanged("unknown.mov", 1), "new: always stat'ed");
+    }
+    assert!(stat_turns.iter().all(|&n| n == 2), "{stat_turns:?}");
+
+    // A file replaced by a rename has another inode: stat'ed at once.
+    let plan = r.plan(4);
+    let unchanged = files
+        .iter()
+        .filter(|f| plan.unchanged(&f.rel_path, 999))
+        .count();
+    assert_eq!(unchanged, 0);
+}
+
+#[test]
+fn files_a_plan_took_as_unchanged_are_seen_and_the_others_are_gone() {
+    use crate::scan::Known;
+    let t0 = Instant::now();
+    let mut r = Readiness::new(WINDOW);
+    for name in ["a.mov", "b.mov", "c.mov"] {
+        r.settle(obs(name, 10, 1), t0);
+    }
+    // A first full scan records the inodes.
+    {
+        let plan = r.plan(u32::MAX);
+        for (i, name) in ["a.mov", "b.mov", "c.mov"].iter().enumerate() {
+            plan.unchanged(name, i as u64 + 1);
+        }
+    }
+    let mut scan = full(&[obs("a.mov", 10, 1), obs("b.mov", 10, 1), obs("c.mov", 10, 1)]);
+    assert!(r.observe(&scan, t0 + secs(1), &mut opens).is_empty());
+
+    // Next: `a` and `b` are listed unchanged, `c` is not listed any more.
+    let plan = r.plan(u32::MAX);
+    let listed = ["a.mov", "b.mov"]
+        .iter()
+        .enumerate()
+        .filter(|(i, name)| plan.unchanged(name, *i as u64 + 1))
+        .count();
+    // (With 4 billion turns, neither is due for a stat on this plan.)
+    assert_eq!(listed, 2);
+    scan.files.clear();
+    scan.unchanged = listed;
+    scan.generation = Some(plan.generation());
+    let changes = r.observe(&scan, t0 + secs(2), &mut opens);
+    assert_eq!(changes, vec![Change::Gone("c.mov".into())]);
+    assert!(r.is_ready("a.mov") && r.is_ready("b.mov"));
 }
