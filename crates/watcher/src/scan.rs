@@ -513,7 +513,10 @@ impl Walk<'_> {
                 rel.push_str(name);
                 // A file the tracker knows is a candidate: no need to
                 // classify its name again.
-                if self.known.is_some_and(|k| k.unchanged(&rel, entry_ino(&entry))) {
+                if self
+                    .known
+                    .is_some_and(|k| k.unchanged(&rel, entry_ino(&entry)))
+                {
                     found.unchanged += 1;
                     continue;
                 }

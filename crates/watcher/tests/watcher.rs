@@ -432,7 +432,9 @@ async fn unreadable_folder_is_reported_once() {
 async fn rescans_stat_ready_files_in_turn_yet_see_every_change() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let names: Vec<String> = (0..24).map(|i| format!("SC01/SC01_S{i:02}_V001.mov")).collect();
+    let names: Vec<String> = (0..24)
+        .map(|i| format!("SC01/SC01_S{i:02}_V001.mov"))
+        .collect();
     for name in &names {
         write(root, name, b"a finished render");
     }
@@ -483,7 +485,9 @@ async fn rescans_stat_ready_files_in_turn_yet_see_every_change() {
     fs::write(&tmp, b"a new render written under a temp name").unwrap();
     let at = Instant::now();
     fs::rename(&tmp, root.join(replaced)).unwrap();
-    events.until(5 * SECOND, |e| is_candidate(e, replaced)).await;
+    events
+        .until(5 * SECOND, |e| is_candidate(e, replaced))
+        .await;
     let waited = scans_since(&events, at).len();
     assert!(waited <= 2, "seen after {waited} rescans");
 
@@ -495,7 +499,10 @@ async fn rescans_stat_ready_files_in_turn_yet_see_every_change() {
         .until(5 * SECOND, |e| is_candidate(e, "SC01/SC01_NEW_V001.mov"))
         .await;
     events
-        .until(5 * SECOND, |e| matches!(e, WatchEvent::Gone { rel_path } if *rel_path == names[11]))
+        .until(
+            5 * SECOND,
+            |e| matches!(e, WatchEvent::Gone { rel_path } if *rel_path == names[11]),
+        )
         .await;
     assert!(scans_since(&events, at).len() <= 2);
 }

@@ -453,7 +453,11 @@ fn files_a_plan_took_as_unchanged_are_seen_and_the_others_are_gone() {
             plan.unchanged(name, i as u64 + 1);
         }
     }
-    let mut scan = full(&[obs("a.mov", 10, 1), obs("b.mov", 10, 1), obs("c.mov", 10, 1)]);
+    let mut scan = full(&[
+        obs("a.mov", 10, 1),
+        obs("b.mov", 10, 1),
+        obs("c.mov", 10, 1),
+    ]);
     assert!(r.observe(&scan, t0 + secs(1), &mut opens).is_empty());
 
     // Next: `a` and `b` are listed unchanged, `c` is not listed any more.
