@@ -59,6 +59,6 @@ mod watcher;
 
 pub use readiness::{Change, OpenCheck, OpensForReading, Plan, Readiness};
 pub use scan::{
-    scan, Coverage, Known, Observation, Scan, ScanError, ScanOptions, Scanner, Unreadable,
+    scan, Coverage, Known, Listed, Observation, Scan, ScanError, ScanOptions, Scanner, Unreadable,
 };
 pub use watcher::{WatchEvent, Watcher, WatcherConfig, WatcherHandle};

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use crate::scan::{join_rel, Known, Observation, Scan};
+use crate::scan::{join_rel, Known, Listed, Observation, Scan};
 
 /// The longest a pending file waits between two timed re-checks once its
 /// window has passed without it being confirmed (e.g. its re-stat failed).
@@ -409,17 +409,28 @@ pub struct Plan<'a> {
 }
 
 impl Known for Plan<'_> {
-    fn unchanged(&self, rel_path: &str, ino: u64) -> bool {
+    fn listed(&self, rel_path: &str, ino: u64) -> Listed {
         let Some(t) = self.readiness.files.get(rel_path) else {
-            return false;
+            return Listed::New;
         };
         let replaced = t.ino.swap(ino, Relaxed) != ino;
         if replaced || t.state != State::Ready {
-            return false;
+            return Listed::Known;
         }
         // Each file's turn comes once every `verify_every` generations.
         let turn = self.readiness.files.hasher().hash_one(rel_path) % self.verify_every;
         if turn == self.generation % self.verify_every {
+            return Listed::Known;
+        }
+        t.seen.store(self.generation, Relaxed);
+        Listed::Unchanged
+    }
+
+    fn unchanged_version(&self, rel_path: &str, size: u64, mtime_ns: i64) -> bool {
+        let Some(t) = self.readiness.files.get(rel_path) else {
+            return false;
+        };
+        if t.state != State::Ready || t.size != size || t.mtime_ns != mtime_ns {
             return false;
         }
         t.seen.store(self.generation, Relaxed);

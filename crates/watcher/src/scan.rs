@@ -97,6 +97,8 @@ pub struct Scan {
     /// Candidate files a [`Known`] took as unchanged from their directory
     /// listing alone: seen, not stat'ed, and not in `files`.
     pub unchanged: usize,
+    /// Candidate files stat'ed (all of them, without a [`Known`]).
+    pub statted: usize,
     /// The [`Known`] generation those files were marked seen with, when
     /// the scan consulted one.
     pub generation: Option<u64>,
@@ -132,13 +134,29 @@ impl Scan {
 /// one per file. Over 100,000 settled files a rescan that stats only what
 /// may have changed does a fifth of the work (`docs/benchmarks.md`).
 pub trait Known: Sync {
-    /// A candidate file's path relative to the root and the inode number
-    /// its directory entry gives (0 where the platform gives none). `true`:
-    /// count it as seen and unchanged without a `stat`.
-    fn unchanged(&self, rel_path: &str, ino: u64) -> bool;
+    /// A regular file's path relative to the root and the inode number its
+    /// directory entry gives (0 where the platform gives none), as listed.
+    fn listed(&self, rel_path: &str, ino: u64) -> Listed;
+
+    /// Asked after a `stat` of a file [`listed`](Self::listed) did not
+    /// vouch for: `true` if this is exactly the version already known and
+    /// ready, so it is counted as seen instead of reported (a rescan of an
+    /// unchanged tree then allocates nothing per file).
+    fn unchanged_version(&self, rel_path: &str, size: u64, mtime_ns: i64) -> bool;
 
     /// The generation the files taken as unchanged were marked seen with.
     fn generation(&self) -> u64;
+}
+
+/// What a [`Known`] says of a file from its directory entry alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    /// Known, ready, and the same entry: seen, no `stat` needed.
+    Unchanged,
+    /// Known (so a candidate, no need to read its name again): `stat` it.
+    Known,
+    /// Not known: classify its name, and `stat` it if it is a candidate.
+    New,
 }
 
 /// Why a scan produced no result.
@@ -304,6 +322,7 @@ struct Found {
     new_names: Vec<(Box<str>, bool)>,
     regular_files: usize,
     unchanged: usize,
+    statted: usize,
 }
 
 impl Found {
@@ -313,6 +332,7 @@ impl Found {
         self.new_names.extend(other.new_names);
         self.regular_files += other.regular_files;
         self.unchanged += other.unchanged;
+        self.statted += other.statted;
     }
 }
 
@@ -370,6 +390,7 @@ impl Walk<'_> {
             unreadable: found.unreadable,
             coverage,
             unchanged: found.unchanged,
+            statted: found.statted,
             generation: self.known.map(|k| k.generation()),
             took: started.elapsed(),
         };
@@ -513,20 +534,38 @@ impl Walk<'_> {
                 rel.push_str(name);
                 // A file the tracker knows is a candidate: no need to
                 // classify its name again.
-                if self
+                let listed = self
                     .known
-                    .is_some_and(|k| k.unchanged(&rel, entry_ino(&entry)))
-                {
-                    found.unchanged += 1;
-                    continue;
-                }
-                if !self.is_candidate(name, &mut found.new_names) {
-                    continue;
+                    .map_or(Listed::New, |k| k.listed(&rel, entry_ino(&entry)));
+                match listed {
+                    Listed::Unchanged => {
+                        found.unchanged += 1;
+                        continue;
+                    }
+                    Listed::Known => {}
+                    Listed::New => {
+                        if !self.is_candidate(name, &mut found.new_names) {
+                            continue;
+                        }
+                    }
                 }
                 // `lstat` relative to the open directory: no path lookup.
+                found.statted += 1;
                 match entry.metadata() {
                     Ok(meta) if meta.is_file() => {
-                        found.files.push(observation(rel.clone(), &meta));
+                        let (size, mtime_ns) = version(&meta);
+                        if self
+                            .known
+                            .is_some_and(|k| k.unchanged_version(&rel, size, mtime_ns))
+                        {
+                            found.unchanged += 1;
+                            continue;
+                        }
+                        found.files.push(Observation {
+                            rel_path: rel.clone(),
+                            size,
+                            mtime_ns,
+                        });
                     }
                     Ok(_) => {}
                     Err(e) if is_absent(&e) => {}
@@ -566,7 +605,10 @@ impl Walk<'_> {
             return known;
         }
         let queued = self.nomenclature.classify(name).is_queued();
-        if self.names.is_some() {
+        // With a tracker, a candidate's name is classified once: from then
+        // on the tracker knows the file. Only other names (a `.wav` beside
+        // the renders) are worth remembering across scans.
+        if self.names.is_some() && !(queued && self.known.is_some()) {
             new_names.push((name.into(), queued));
         }
         queued
@@ -649,11 +691,17 @@ fn entry_ino(_entry: &fs::DirEntry) -> u64 {
 }
 
 fn observation(rel_path: String, meta: &Metadata) -> Observation {
+    let (size, mtime_ns) = version(meta);
     Observation {
         rel_path,
-        size: meta.len(),
-        mtime_ns: meta.modified().map(system_time_ns).unwrap_or(0),
+        size,
+        mtime_ns,
     }
+}
+
+/// Size and modification time (ns since the epoch; 0 if the platform has none).
+fn version(meta: &Metadata) -> (u64, i64) {
+    (meta.len(), meta.modified().map(system_time_ns).unwrap_or(0))
 }
 
 /// Nanoseconds since the Unix epoch, saturating at `i64`'s range (year 2262).

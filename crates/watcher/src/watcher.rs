@@ -353,7 +353,7 @@ impl Core {
         if full {
             pass.events.push(WatchEvent::Scanned {
                 files: scan.files.len() + scan.unchanged,
-                checked: scan.files.len(),
+                checked: scan.statted,
                 took: scan.took,
             });
         }

@@ -23,6 +23,7 @@ fn full(files: &[Observation]) -> Scan {
         unreadable: Vec::new(),
         coverage: Coverage::Root,
         unchanged: 0,
+        statted: files.len(),
         generation: None,
         took: Duration::ZERO,
     }
@@ -38,6 +39,7 @@ fn targeted(paths: &[&str], files: &[Observation]) -> Scan {
         unreadable: Vec::new(),
         coverage: Coverage::Paths(paths.iter().map(|p| p.to_string()).collect()),
         unchanged: 0,
+        statted: files.len(),
         generation: None,
         took: Duration::ZERO,
     }
@@ -396,7 +398,7 @@ fn a_long_scan_never_overstates_stability() {
 
 #[test]
 fn a_plan_skips_ready_files_whose_entry_is_unchanged_except_on_their_turn() {
-    use crate::scan::Known;
+    use crate::scan::{Known, Listed};
     let t0 = Instant::now();
     let mut r = Readiness::new(WINDOW);
     let files: Vec<_> = (0..40)
@@ -412,7 +414,7 @@ fn a_plan_skips_ready_files_whose_entry_is_unchanged_except_on_their_turn() {
     {
         let plan = r.plan(4);
         for (i, f) in files.iter().enumerate() {
-            assert!(!plan.unchanged(&f.rel_path, 100 + i as u64));
+            assert_eq!(plan.listed(&f.rel_path, 100 + i as u64), Listed::Known);
         }
     }
     // Then each ready file is stat'ed on exactly one plan in four.
@@ -420,12 +422,16 @@ fn a_plan_skips_ready_files_whose_entry_is_unchanged_except_on_their_turn() {
     for _ in 0..8 {
         let plan = r.plan(4);
         for (i, f) in files.iter().enumerate() {
-            if !plan.unchanged(&f.rel_path, 100 + i as u64) {
+            if plan.listed(&f.rel_path, 100 + i as u64) != Listed::Unchanged {
                 stat_turns[i] += 1;
             }
         }
-        assert!(!plan.unchanged("pending.mov", 1), "pending: always stat'ed");
-        assert!(!plan.unchanged("unknown.mov", 1), "new: always stat'ed");
+        assert_eq!(
+            plan.listed("pending.mov", 1),
+            Listed::Known,
+            "pending: stat'ed"
+        );
+        assert_eq!(plan.listed("unknown.mov", 1), Listed::New);
     }
     assert!(stat_turns.iter().all(|&n| n == 2), "{stat_turns:?}");
 
@@ -433,14 +439,14 @@ fn a_plan_skips_ready_files_whose_entry_is_unchanged_except_on_their_turn() {
     let plan = r.plan(4);
     let unchanged = files
         .iter()
-        .filter(|f| plan.unchanged(&f.rel_path, 999))
+        .filter(|f| plan.listed(&f.rel_path, 999) == Listed::Unchanged)
         .count();
     assert_eq!(unchanged, 0);
 }
 
 #[test]
 fn files_a_plan_took_as_unchanged_are_seen_and_the_others_are_gone() {
-    use crate::scan::Known;
+    use crate::scan::{Known, Listed};
     let t0 = Instant::now();
     let mut r = Readiness::new(WINDOW);
     for name in ["a.mov", "b.mov", "c.mov"] {
@@ -450,7 +456,7 @@ fn files_a_plan_took_as_unchanged_are_seen_and_the_others_are_gone() {
     {
         let plan = r.plan(u32::MAX);
         for (i, name) in ["a.mov", "b.mov", "c.mov"].iter().enumerate() {
-            plan.unchanged(name, i as u64 + 1);
+            plan.listed(name, i as u64 + 1);
         }
     }
     let mut scan = full(&[
@@ -465,7 +471,7 @@ fn files_a_plan_took_as_unchanged_are_seen_and_the_others_are_gone() {
     let listed = ["a.mov", "b.mov"]
         .iter()
         .enumerate()
-        .filter(|(i, name)| plan.unchanged(name, *i as u64 + 1))
+        .filter(|(i, name)| plan.listed(name, *i as u64 + 1) == Listed::Unchanged)
         .count();
     // (With 4 billion turns, neither is due for a stat on this plan.)
     assert_eq!(listed, 2);
@@ -475,4 +481,25 @@ fn files_a_plan_took_as_unchanged_are_seen_and_the_others_are_gone() {
     let changes = r.observe(&scan, t0 + secs(2), &mut opens);
     assert_eq!(changes, vec![Change::Gone("c.mov".into())]);
     assert!(r.is_ready("a.mov") && r.is_ready("b.mov"));
+}
+
+#[test]
+fn a_stat_showing_the_ready_version_is_seen_without_being_reported() {
+    use crate::scan::Known;
+    let t0 = Instant::now();
+    let mut r = Readiness::new(WINDOW);
+    r.settle(obs("a.mov", 10, 1), t0);
+    r.observe(&targeted(&["p.mov"], &[obs("p.mov", 5, 1)]), t0, &mut opens);
+    let plan = r.plan(1);
+    assert!(plan.unchanged_version("a.mov", 10, 1));
+    assert!(!plan.unchanged_version("a.mov", 11, 1), "a new size");
+    assert!(!plan.unchanged_version("a.mov", 10, 2), "a new mtime");
+    assert!(!plan.unchanged_version("p.mov", 5, 1), "pending: reported");
+    assert!(!plan.unchanged_version("new.mov", 1, 1));
+    let mut scan = full(&[obs("p.mov", 5, 1)]);
+    scan.unchanged = 1;
+    scan.generation = Some(plan.generation());
+    // `a` was seen through the plan: not gone.
+    assert!(r.observe(&scan, t0 + secs(1), &mut opens).is_empty());
+    assert!(r.is_ready("a.mov"));
 }
