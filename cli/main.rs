@@ -2,6 +2,7 @@
 //! A thin shell over the core crates: argument parsing and printing only.
 
 mod config;
+mod notify;
 mod parse;
 mod secrets;
 mod service;
@@ -49,8 +50,10 @@ enum Command {
     Resume,
     /// Queue a failed item again, or every failed item.
     Retry(service::RetryArgs),
-    /// Test the setup end to end: watch root, Frame.io sign-in, project, structure root.
+    /// Test the setup end to end: watch root, Frame.io sign-in, project, structure root, Discord webhook.
     Check,
+    /// Send a test message to the team's Discord channel and show Discord's answer.
+    NotifyTest,
 }
 
 fn main() -> ExitCode {
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
         Command::Resume => service::set_paused(&paths, false),
         Command::Retry(args) => service::retry(&paths, args),
         Command::Check => service::check(&paths),
+        Command::NotifyTest => notify::test(&paths),
     };
     match result {
         Ok(code) => code,

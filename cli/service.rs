@@ -142,6 +142,29 @@ fn print_report(r: &Report) {
             }
         ),
     }
+    print_discord(r);
+}
+
+fn print_discord(r: &Report) {
+    let d = &r.discord;
+    if !d.enabled {
+        println!("Discord: off (`discord.enabled` in the settings)");
+        return;
+    }
+    let state = match &d.problem {
+        Some(p) => format!("waiting: {}", p.message),
+        None => "messages going out".into(),
+    };
+    println!(
+        "Discord: {state}; {} pending, {} sent{}",
+        d.outbox.pending,
+        d.outbox.sent,
+        if d.outbox.given_up > 0 {
+            format!(", {} refused by Discord and set aside", d.outbox.given_up)
+        } else {
+            String::new()
+        }
+    );
 }
 
 fn duration(secs: u64) -> String {

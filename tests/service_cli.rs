@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use postflow_discord_fake::DiscordFake;
 use postflow_frameio_emulator::{checksum_of_file, Emulator, EmulatorConfig, RateLimits};
 use serde_json::Value;
 
@@ -16,6 +17,8 @@ struct Service {
     root: PathBuf,
     config: PathBuf,
     token: String,
+    /// Extra environment (a fake Discord's webhook and address).
+    env: Vec<(&'static str, String)>,
 }
 
 impl Service {
@@ -46,7 +49,27 @@ impl Service {
             root,
             config,
             token: emu.issue_token(),
+            env: Vec::new(),
         }
+    }
+
+    /// Posting to `fake` (through the test-only API base override), with
+    /// uploads batched over `window_secs`.
+    fn with_discord(emu: &Emulator, fake: &DiscordFake, window_secs: u64) -> Service {
+        let mut svc = Service::new(emu);
+        let mut settings = std::fs::read_to_string(&svc.config).unwrap();
+        settings.push_str(&format!(
+            "[discord]\nenabled = true\nbatching_window_secs = {window_secs}\n"
+        ));
+        std::fs::write(&svc.config, settings).unwrap();
+        svc.env = vec![
+            (
+                "POSTFLOW_DISCORD_WEBHOOK_URL",
+                fake.hook().expose_url().to_string(),
+            ),
+            ("POSTFLOW_DISCORD_API_BASE", fake.base_url()),
+        ];
+        svc
     }
 
     fn command(&self, args: &[&str]) -> Command {
@@ -69,6 +92,7 @@ impl Service {
                 format!("io.postflow.test.svc.{}", std::process::id()),
             )
             .env("NO_COLOR", "1");
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }
 
@@ -445,4 +469,124 @@ async fn check_tests_the_setup_end_to_end_and_says_what_to_fix() {
         stdout.contains("FAIL Frame.io sign-in") && stdout.contains("postflow signin"),
         "{stdout}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_reach_the_team_channel_batched_and_a_dead_webhook_is_shown() {
+    let emu = emulator(EmulatorConfig::default().part_size).await;
+    let fake = DiscordFake::start().await;
+    let svc = Service::with_discord(&emu, &fake, 6);
+    let brief = svc.write("SC01_UNDLM_00412_V002.mov", 300_000, 1);
+    for n in 1..5 {
+        svc.write(&format!("SC02_SHOT_{n:03}_V001.mov"), 100_000, n as u8);
+    }
+    let child = svc.start();
+    svc.wait_for("five uploads", Duration::from_secs(60), |s| {
+        s["counts"]["done"].as_u64() == Some(5)
+    });
+    svc.wait_for(
+        "the Discord outbox to empty",
+        Duration::from_secs(30),
+        |s| s["discord"]["outbox"]["sent"].as_u64() == Some(5),
+    );
+    // Five uploads within the window: one message, one card each.
+    let messages = fake.messages();
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    let embeds = messages[0]["embeds"].as_array().unwrap();
+    assert_eq!(embeds.len(), 5);
+    let card = embeds
+        .iter()
+        .find(|e| {
+            e["title"]
+                .as_str()
+                .unwrap()
+                .contains("SC01_UNDLM_00412_V002.mov")
+        })
+        .expect("a card for the brief's file");
+    let text = card.to_string();
+    for expected in [
+        "SC01",
+        "UNDLM_00412",
+        "V002",
+        "300",
+        "SCENES/SC01/UNDLM_00412",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from {card:#}");
+    }
+    let file_id = &emu.files_named(
+        &["SCENES", "SC01", "UNDLM_00412"],
+        "SC01_UNDLM_00412_V002.mov",
+    )[0];
+    assert!(
+        card["url"]
+            .as_str()
+            .is_some_and(|u| u.contains(file_id.as_str())),
+        "the card links to the file: {card:#}"
+    );
+    assert_once(&emu, &brief, &["SCENES", "SC01", "UNDLM_00412"]);
+
+    // `notify-test` reports Discord's answer, and a deleted webhook clearly.
+    let out = svc.command(&["notify-test"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("Discord accepted"),
+        "{stdout}"
+    );
+    fake.delete_webhook();
+    let out = svc.command(&["notify-test"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no longer valid"), "{stderr}");
+    assert!(
+        !stderr.contains(postflow_discord_fake::WEBHOOK_TOKEN),
+        "{stderr}"
+    );
+
+    // The service stops sending, keeps the message and says why.
+    svc.write("SC03_LATE_V001.mov", 50_000, 9);
+    svc.wait_for("the dead webhook to show", Duration::from_secs(60), |s| {
+        s["discord"]["problem"]["kind"] == "webhook_invalid"
+            && s["discord"]["outbox"]["pending"].as_u64() == Some(1)
+    });
+    let human = svc.cli(&["status"]);
+    assert!(
+        human.contains("Discord: waiting: Discord webhook no longer valid"),
+        "{human}"
+    );
+    let out = svc.command(&["check"]).output().unwrap();
+    let check = String::from_utf8_lossy(&out.stdout);
+    assert!(check.contains("FAIL Discord webhook"), "{check}");
+    assert!(
+        check.contains("postflow secrets set discord-webhook"),
+        "{check}"
+    );
+    stop(child);
+}
+
+#[test]
+fn a_webhook_url_that_is_not_discords_is_refused() {
+    let home = tempfile::tempdir().unwrap();
+    for url in [
+        "https://example.com/api/webhooks/123/abc",
+        "http://discord.com/api/webhooks/123/abc",
+        "https://discord.com.evil.example/api/webhooks/123/abc",
+        "https://discord.com/api/webhooks/abc/def",
+    ] {
+        let out = support::postflow(home.path())
+            .args(["secrets", "set", "discord-webhook"])
+            .env(
+                "POSTFLOW_KEYCHAIN_SERVICE",
+                format!("io.postflow.test.hook.{}", std::process::id()),
+            )
+            .write_stdin(format!("{url}\n"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{url} was accepted");
+        assert!(
+            stderr.contains("not a Discord webhook URL"),
+            "{url}: {stderr}"
+        );
+        assert!(!stderr.contains(url), "the input is not echoed: {stderr}");
+    }
 }

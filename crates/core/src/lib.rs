@@ -61,6 +61,12 @@ pub enum Event {
     NeedsUser {
         reason: String,
     },
+    /// Discord messages go out (`ok`), or wait for the reason in `detail`
+    /// (webhook no longer valid, none stored, Discord unavailable).
+    Discord {
+        ok: bool,
+        detail: Option<String>,
+    },
 }
 
 /// How many events a slow subscriber may fall behind before it is told it

@@ -33,6 +33,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use postflow_core::{Control, Event, RunState};
+use postflow_discord::{Action, Cause, Notice};
 use postflow_frameio::{Client, UploadOptions};
 use postflow_nomenclature::{Classification, Nomenclature};
 use postflow_queue::{Candidate, Queue, Recorded, ShotRef, Status, StatusKind};
@@ -57,6 +58,12 @@ pub struct EngineConfig {
     pub retry_base: Duration,
     /// How often the loop looks for due work when idle.
     pub poll_interval: Duration,
+    /// Write team notices (uploads, items that need a person) to the
+    /// Discord outbox. Off: nothing is written, so turning Discord on later
+    /// does not replay old news.
+    pub team_notices: bool,
+    /// This workstation's name, as the team sees it in notices.
+    pub workstation: String,
 }
 
 impl EngineConfig {
@@ -70,6 +77,8 @@ impl EngineConfig {
             max_attempts: 8,
             retry_base: Duration::from_secs(30),
             poll_interval: Duration::from_millis(500),
+            team_notices: false,
+            workstation: "this workstation".into(),
         }
     }
 }
@@ -85,6 +94,13 @@ pub struct Engine {
 
 /// Key of the persisted pause state in the queue database.
 pub const PAUSED_KEY: &str = "paused";
+
+/// The outbox channel of Discord notices (see [`postflow_queue::Queue::enqueue_notice`]).
+pub const DISCORD_CHANNEL: &str = "discord";
+
+/// Since when (unix ms) uploads wait for a person (sign in again, grant
+/// access): one notice per such spell, however often it is hit.
+const NEEDS_USER_SINCE_KEY: &str = "needs_user_since";
 
 impl Engine {
     pub fn new(
@@ -124,6 +140,7 @@ impl Engine {
 
     pub fn resume(&self) -> Result<(), postflow_queue::Error> {
         self.queue.set_state(PAUSED_KEY, "false")?;
+        self.queue.clear_state(NEEDS_USER_SINCE_KEY)?;
         self.control.resume();
         Ok(())
     }
@@ -190,8 +207,58 @@ impl Engine {
         let kind = next.kind();
         self.queue
             .transition(id, StatusKind::WaitingForStability, next)?;
+        if let Some(reason) = &detail {
+            self.notice_held(id, &item.file_name, reason);
+        }
         self.publish_status(id, rel_path, kind.as_str(), detail);
         Ok(Some(id))
+    }
+
+    /// Writes a team notice to the Discord outbox, once per `key`.
+    pub(crate) fn notify(&self, key: &str, notice: &Notice) -> Result<(), postflow_queue::Error> {
+        if !self.config.team_notices {
+            return Ok(());
+        }
+        let payload = serde_json::to_string(notice).expect("notices serialize");
+        self.queue.enqueue_notice(DISCORD_CHANNEL, key, &payload)?;
+        Ok(())
+    }
+
+    /// A notice that can be lost without losing work (the item's state is
+    /// in the queue either way): a failure to write it is only logged.
+    pub(crate) fn notify_quietly(&self, key: &str, notice: &Notice) {
+        if let Err(e) = self.notify(key, notice) {
+            tracing::warn!("cannot write the team notice {key}: {e}");
+        }
+    }
+
+    pub(crate) fn action(&self, cause: Cause, file_name: Option<&str>, detail: &str) -> Notice {
+        Notice::NeedsAction(Action {
+            cause,
+            file_name: file_name.map(str::to_string),
+            detail: detail.to_string(),
+            workstation: self.config.workstation.clone(),
+            at: postflow_queue::now_ms() / 1000,
+        })
+    }
+
+    pub(crate) fn notice_held(&self, id: i64, file_name: &str, reason: &str) {
+        let notice = self.action(Cause::NameHeld, Some(file_name), reason);
+        self.notify_quietly(&format!("held:{id}"), &notice);
+    }
+
+    /// Once per spell of "a person must act", however many items hit it.
+    pub(crate) fn notice_needs_user(&self, cause: Cause, reason: &str) {
+        let since = self
+            .queue
+            .state_or_insert(NEEDS_USER_SINCE_KEY, &postflow_queue::now_ms().to_string());
+        match since {
+            Ok(since) => {
+                let notice = self.action(cause, None, reason);
+                self.notify_quietly(&format!("needs_user:{since}"), &notice);
+            }
+            Err(e) => tracing::warn!("cannot record why uploads wait: {e}"),
+        }
     }
 
     /// Runs until `stop` resolves: resumes what a previous run left in

@@ -6,11 +6,12 @@ use std::sync::Mutex;
 use std::time::{Duration, UNIX_EPOCH};
 
 use postflow_core::Event;
+use postflow_discord::{Cause, Notice, Upload};
 use postflow_frameio::{
     Disposition, Error as FrameioError, FolderFile, Progress, UploadObserver, UploadSession,
 };
 use postflow_nomenclature::Classification;
-use postflow_queue::{now_ms, Item, Status, StatusKind};
+use postflow_queue::{now_ms, Item, ShotRef, Status, StatusKind};
 use rand::Rng;
 
 use crate::Engine;
@@ -93,6 +94,9 @@ impl Engine {
                 tracing::error!(id, "cannot record the next step: {e}");
                 return Outcome::Nothing;
             }
+            if let (StatusKind::Held, Some(reason)) = (kind, &detail) {
+                self.notice_held(id, &item.file_name, reason);
+            }
             self.publish_status(id, &item.rel_path, kind.as_str(), detail);
             match kind {
                 StatusKind::Done => return Outcome::Done,
@@ -126,12 +130,7 @@ impl Engine {
                     .shot
                     .as_ref()
                     .expect("parsed items only reach this step");
-                let mut path = Vec::new();
-                if !self.nomenclature.structure_root().is_empty() {
-                    path.push(self.nomenclature.structure_root());
-                }
-                path.push(&shot.scene);
-                path.push(&shot.shot);
+                let path = self.folder_path(shot);
                 let folder_id = self
                     .client
                     .ensure_path(&*self.queue, &self.config.project_root_folder_id, &path)
@@ -246,6 +245,7 @@ impl Engine {
                     Status::Notifying {
                         file_id: file.id,
                         view_url: file.view_url,
+                        stacked_onto: None,
                     }
                 }
             }
@@ -255,16 +255,21 @@ impl Engine {
                 view_url,
             } => {
                 let previous = self.stack(item, folder_id, file_id).await?;
-                self.announce(item, view_url.clone(), previous);
                 Status::Notifying {
                     file_id: file_id.clone(),
                     view_url: view_url.clone(),
+                    stacked_onto: previous,
                 }
             }
-            Status::Notifying { file_id, view_url } => {
-                if !self.config.stack_versions {
-                    self.announce(item, view_url.clone(), None);
-                }
+            Status::Notifying {
+                file_id,
+                view_url,
+                stacked_onto,
+            } => {
+                // Written to the outbox (once, however often this step is
+                // replayed) before the item is done: the notice survives
+                // any crash, and sending it never holds the upload up.
+                self.announce(item, view_url.clone(), stacked_onto.clone())?;
                 Status::Done {
                     file_id: file_id.clone(),
                     view_url: view_url.clone(),
@@ -371,27 +376,59 @@ impl Engine {
         Ok(Some(previous.asset.name))
     }
 
-    fn announce(&self, item: &Item, view_url: Option<String>, stacked_onto: Option<String>) {
-        let Some(shot) = &item.shot else { return };
-        let mut path: Vec<&str> = Vec::new();
-        if !self.nomenclature.structure_root().is_empty() {
-            path.push(self.nomenclature.structure_root());
-        }
-        path.extend([
-            shot.scene.as_str(),
-            shot.shot.as_str(),
-            item.file_name.as_str(),
-        ]);
+    fn announce(
+        &self,
+        item: &Item,
+        view_url: Option<String>,
+        stacked_onto: Option<String>,
+    ) -> Result<(), StepError> {
+        let Some(shot) = &item.shot else {
+            return Ok(());
+        };
+        let folder_path = self.folder_path(shot).join("/");
+        let frameio_path = format!("{folder_path}/{}", item.file_name);
+        let previous_version =
+            stacked_onto
+                .as_deref()
+                .and_then(|name| match self.nomenclature.classify(name) {
+                    Classification::Parsed(p) => Some(p.version),
+                    _ => None,
+                });
+        let notice = Notice::Uploaded(Upload {
+            file_name: item.file_name.clone(),
+            scene: shot.scene.clone(),
+            shot: shot.shot.clone(),
+            version: shot.version.clone(),
+            size_bytes: item.size,
+            frameio_path: folder_path,
+            view_url: view_url.clone(),
+            workstation: self.config.workstation.clone(),
+            uploaded_at: now_ms() / 1000,
+            previous_version,
+        });
+        self.notify(&format!("uploaded:{}", item.id), &notice)?;
         self.control.publish(Event::Uploaded {
             id: item.id,
             file_name: item.file_name.clone(),
             scene: shot.scene.clone(),
             shot: shot.shot.clone(),
             version: shot.version.clone(),
-            frameio_path: path.join("/"),
+            frameio_path,
             view_url,
             stacked_onto,
         });
+        Ok(())
+    }
+
+    /// `SCENES/<scene>/<shot>` (the structure root is a setting, maybe empty).
+    fn folder_path<'a>(&'a self, shot: &'a ShotRef) -> Vec<&'a str> {
+        let root = self.nomenclature.structure_root();
+        let mut path = Vec::with_capacity(3);
+        if !root.is_empty() {
+            path.push(root);
+        }
+        path.extend([shot.scene.as_str(), shot.shot.as_str()]);
+        path
     }
 
     fn local_path(&self, item: &Item) -> PathBuf {
@@ -430,7 +467,7 @@ impl Engine {
     /// Records a failure as the error asks: wait (offline), retry later,
     /// or stop for a person.
     fn fail(&self, item: &Item, error: StepError) -> Outcome {
-        let (reason, disposition) = match error {
+        let (reason, disposition, error_kind) = match error {
             StepError::RootOffline(why) => return Outcome::Offline(why),
             StepError::PlaceholderGone => {
                 tracing::info!(file = %item.file_name, "the placeholder is gone from Frame.io; starting the item over");
@@ -456,13 +493,18 @@ impl Engine {
                 return Outcome::Cancelled;
             }
             StepError::Frameio(FrameioError::Network(why)) => return Outcome::Offline(why),
-            StepError::Frameio(e) => (e.to_string(), e.disposition()),
+            StepError::Frameio(e) => (e.to_string(), e.disposition(), Some(e)),
         };
         if disposition == Disposition::NeedsUser {
             // Nothing queued is lost: the item stays where it is, and the
             // engine stops starting work until a person acts.
             tracing::error!("{reason}");
             let _ = self.pause();
+            let cause = match &error_kind {
+                Some(FrameioError::Forbidden(_)) => Cause::FrameioAccess,
+                _ => Cause::SignInExpired,
+            };
+            self.notice_needs_user(cause, &reason);
             self.control.publish(Event::NeedsUser {
                 reason: reason.clone(),
             });
@@ -481,6 +523,14 @@ impl Engine {
         };
         if let Err(e) = self.queue.transition(item.id, item.status.kind(), status) {
             tracing::error!(id = item.id, "cannot record the failure: {e}");
+        }
+        if needs_action {
+            let notice = self.action(
+                Cause::KeepsFailing { attempts },
+                Some(&item.file_name),
+                &reason,
+            );
+            self.notify_quietly(&format!("needs_action:{}", item.id), &notice);
         }
         self.publish_status(item.id, &item.rel_path, "failed", Some(reason));
         Outcome::Failed { needs_action }

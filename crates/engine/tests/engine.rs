@@ -72,6 +72,16 @@ fn rig() -> Rig {
 }
 
 fn engine(rig: &Rig, db: &Path, emu: &Emulator, client: Client) -> Arc<Engine> {
+    engine_with(rig, db, emu, client, |_| {})
+}
+
+fn engine_with(
+    rig: &Rig,
+    db: &Path,
+    emu: &Emulator,
+    client: Client,
+    tweak: impl FnOnce(&mut EngineConfig),
+) -> Arc<Engine> {
     let mut config = EngineConfig::new(rig.root.clone(), emu.root_folder_id());
     config.parallel_files = 2;
     config.upload = UploadOptions {
@@ -83,6 +93,7 @@ fn engine(rig: &Rig, db: &Path, emu: &Emulator, client: Client) -> Arc<Engine> {
     };
     config.retry_base = Duration::from_millis(20);
     config.poll_interval = Duration::from_millis(20);
+    tweak(&mut config);
     Engine::new(
         Arc::new(Queue::open(db).unwrap()),
         client,
@@ -485,4 +496,88 @@ async fn a_revoked_sign_in_pauses_the_engine_and_loses_nothing() {
             .as_deref(),
         Some("true")
     );
+}
+
+/// The team notices in the outbox: (key, notice as JSON).
+fn notices(queue: &Queue) -> Vec<(String, serde_json::Value)> {
+    queue
+        .pending_notices(postflow_engine::DISCORD_CHANNEL, 1000)
+        .unwrap()
+        .into_iter()
+        .map(|n| (n.key, serde_json::from_str(&n.payload).unwrap()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_needs_a_person_is_told_once_per_item_and_cause_never_per_retry() {
+    let emu = emulator().await;
+    let rig = rig();
+    let engine = engine_with(&rig, &rig.db, &emu, client(&emu, None), |c| {
+        c.team_notices = true;
+        c.workstation = "edit-3".into();
+    });
+    // A held name, seen twice and retried: one notice.
+    let (rel, size, mtime) = render(&rig.root, "RANDOM_NAME.mp4", 1000, 1);
+    let held = engine.mark_ready(&rel, size, mtime).unwrap().unwrap();
+    engine.mark_ready(&rel, size, mtime).unwrap();
+    engine.queue().retry(held).unwrap();
+    engine.process(held).await;
+    // A file Frame.io refuses: one notice once it needs action, and none
+    // more when a manual retry fails again.
+    emu.faults().fail_api("local_upload", 2, 422);
+    let (rel, size, mtime) = render(&rig.root, "SC02_F_V001.mov", 5000, 2);
+    let failing = engine.mark_ready(&rel, size, mtime).unwrap().unwrap();
+    run_until(&engine, Duration::from_secs(20), |q| {
+        q.get(failing).unwrap().unwrap().attempts == 1
+    })
+    .await;
+    engine.queue().retry(failing).unwrap();
+    run_until(&engine, Duration::from_secs(20), |q| {
+        q.get(failing).unwrap().unwrap().attempts == 2
+    })
+    .await;
+
+    let all = notices(engine.queue());
+    let keys: Vec<&str> = all.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        [format!("held:{held}"), format!("needs_action:{failing}")],
+        "{all:#?}"
+    );
+    assert_eq!(all[0].1["cause"]["type"], "name_held");
+    assert_eq!(all[0].1["file_name"], "RANDOM_NAME.mp4");
+    assert_eq!(all[1].1["cause"]["type"], "keeps_failing");
+    assert_eq!(all[1].1["cause"]["attempts"], 1);
+    assert_eq!(all[1].1["workstation"], "edit-3");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_version_is_announced_with_the_version_it_replaces() {
+    let emu = emulator().await;
+    let rig = rig();
+    let engine = engine_with(&rig, &rig.db, &emu, client(&emu, None), |c| {
+        c.team_notices = true;
+    });
+    let (rel, size, mtime) = render(&rig.root, "SC01_UNDLM_00412_V001.mov", 3000, 1);
+    engine.mark_ready(&rel, size, mtime).unwrap();
+    run_until(&engine, Duration::from_secs(20), |q| {
+        count(q, StatusKind::Done) == 1
+    })
+    .await;
+    let (rel, size, mtime) = render(&rig.root, "SC01_UNDLM_00412_V002.mov", 4000, 2);
+    let v2 = engine.mark_ready(&rel, size, mtime).unwrap().unwrap();
+    run_until(&engine, Duration::from_secs(20), |q| {
+        count(q, StatusKind::Done) == 2
+    })
+    .await;
+    let all = notices(engine.queue());
+    assert_eq!(all.len(), 2, "one notice per upload: {all:#?}");
+    let (key, second) = &all[1];
+    assert_eq!(key, &format!("uploaded:{v2}"));
+    assert_eq!(second["version"], "V002");
+    assert_eq!(second["previous_version"], "V001");
+    assert_eq!(second["size_bytes"], 4000);
+    assert_eq!(second["frameio_path"], "SCENES/SC01/UNDLM_00412");
+    assert!(second["view_url"].is_string());
+    assert_eq!(all[0].1["previous_version"], serde_json::Value::Null);
 }

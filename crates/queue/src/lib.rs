@@ -11,6 +11,7 @@
 //! may read the same file concurrently: WAL lets readers run beside the
 //! writer.
 
+mod outbox;
 mod status;
 
 use std::collections::BTreeMap;
@@ -22,13 +23,15 @@ use rusqlite::{params, Connection, OptionalExtension};
 use rusqlite_migration::{Migrations, M};
 use serde::Serialize;
 
+pub use outbox::{OutboxEntry, OutboxSummary};
 pub use status::{Status, StatusKind};
 
 /// Schema migrations, embedded; the database's `user_version` says which
 /// ran. Append, never edit, once released.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        r#"
+    Migrations::new(vec![
+        M::up(
+            r#"
 CREATE TABLE items (
     id          INTEGER PRIMARY KEY,
     rel_path    TEXT    NOT NULL,
@@ -72,7 +75,27 @@ CREATE TABLE service_state (
     value TEXT NOT NULL
 );
 "#,
-    )])
+        ),
+        // The notification outbox (see `outbox.rs`).
+        M::up(
+            r#"
+CREATE TABLE outbox (
+    id         INTEGER PRIMARY KEY,
+    channel    TEXT    NOT NULL,
+    key        TEXT    NOT NULL,
+    payload    TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    sent_at    INTEGER,
+    -- Set aside: Discord refused the message carrying it, or it cannot be read.
+    given_up_at INTEGER,
+    UNIQUE (channel, key)
+);
+CREATE INDEX outbox_pending ON outbox (channel, sent_at, id);
+"#,
+        ),
+    ])
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -510,6 +533,26 @@ impl Queue {
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [key, value],
         )?;
+        Ok(())
+    }
+
+    /// The value under `key`, storing `value` first if there is none.
+    pub fn state_or_insert(&self, key: &str, value: &str) -> Result<String> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO service_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+            [key, value],
+        )?;
+        Ok(conn.query_row(
+            "SELECT value FROM service_state WHERE key = ?1",
+            [key],
+            |r| r.get(0),
+        )?)
+    }
+
+    pub fn clear_state(&self, key: &str) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM service_state WHERE key = ?1", [key])?;
         Ok(())
     }
 

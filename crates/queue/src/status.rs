@@ -42,6 +42,9 @@ pub enum Status {
     Notifying {
         file_id: String,
         view_url: Option<String>,
+        /// The shot's previous version it was stacked onto (its file name).
+        #[serde(default)]
+        stacked_onto: Option<String>,
     },
     Done {
         file_id: String,

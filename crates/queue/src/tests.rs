@@ -145,6 +145,7 @@ fn transitions_follow_the_lifecycle_and_are_checked() {
         Status::Notifying {
             file_id: "f".into(),
             view_url: Some("v".into()),
+            stacked_onto: None,
         },
     )
     .unwrap();
@@ -374,4 +375,71 @@ fn versions_lists_path_size_and_mtime_by_status() {
             .len(),
         1
     );
+}
+
+#[test]
+fn a_notice_is_stored_once_per_key_and_stays_pending_until_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("queue.sqlite");
+    {
+        let q = Queue::open(&path).unwrap();
+        assert!(q
+            .enqueue_notice("discord", "uploaded:1", "{\"a\":1}")
+            .unwrap());
+        // A replayed step (after a crash) does not store it twice.
+        assert!(!q
+            .enqueue_notice("discord", "uploaded:1", "{\"a\":1}")
+            .unwrap());
+        assert!(q
+            .enqueue_notice("discord", "uploaded:2", "{\"a\":2}")
+            .unwrap());
+        // Another channel has its own keys.
+        assert!(q.enqueue_notice("other", "uploaded:1", "{}").unwrap());
+        let first = &q.pending_notices("discord", 10).unwrap()[0];
+        q.note_notice_failure(&[first.id], "Discord unavailable (HTTP 503)")
+            .unwrap();
+    }
+    // Pending notices survive a restart, oldest first, failures noted.
+    let q = Queue::open(&path).unwrap();
+    let pending = q.pending_notices("discord", 10).unwrap();
+    let keys: Vec<_> = pending.iter().map(|n| n.key.as_str()).collect();
+    assert_eq!(keys, ["uploaded:1", "uploaded:2"]);
+    assert_eq!(pending[0].attempts, 1);
+    assert_eq!(pending[0].payload, "{\"a\":1}");
+    let summary = q.outbox_summary("discord").unwrap();
+    assert_eq!(summary.pending, 2);
+    assert_eq!(
+        summary.last_error.as_deref(),
+        Some("Discord unavailable (HTTP 503)")
+    );
+
+    q.mark_notices_sent(&[pending[0].id]).unwrap();
+    let keys: Vec<_> = q
+        .pending_notices("discord", 10)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.key)
+        .collect();
+    assert_eq!(keys, ["uploaded:2"]);
+    // A sent notice is not stored again either.
+    assert!(!q.enqueue_notice("discord", "uploaded:1", "{}").unwrap());
+    let summary = q.outbox_summary("discord").unwrap();
+    assert_eq!((summary.pending, summary.sent), (1, 1));
+    // Set aside: no longer pending, still counted.
+    q.give_up_notices(&[pending[1].id], "HTTP 400").unwrap();
+    assert!(q.pending_notices("discord", 10).unwrap().is_empty());
+    let summary = q.outbox_summary("discord").unwrap();
+    assert_eq!((summary.pending, summary.given_up), (0, 1));
+    assert!(summary.last_sent_at.is_some());
+    assert_eq!(summary.last_error, None);
+}
+
+#[test]
+fn state_or_insert_keeps_the_first_value_until_cleared() {
+    let (_d, q) = queue();
+    assert_eq!(q.state_or_insert("since", "1").unwrap(), "1");
+    assert_eq!(q.state_or_insert("since", "2").unwrap(), "1");
+    q.clear_state("since").unwrap();
+    assert_eq!(q.state("since").unwrap(), None);
+    assert_eq!(q.state_or_insert("since", "3").unwrap(), "3");
 }

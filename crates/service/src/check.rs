@@ -6,7 +6,9 @@ use postflow_secrets::SecretStore;
 use postflow_settings::Settings;
 use serde::Serialize;
 
-use crate::client;
+use postflow_discord::{Disposition, Webhook};
+
+use crate::{client, WebhookSource};
 
 /// One line of `postflow check`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -56,6 +58,51 @@ pub async fn check(settings: &Settings, secrets: Arc<SecretStore>) -> Vec<Check>
         }
     });
 
+    frameio(settings, secrets.clone(), &mut checks).await;
+    checks.push(discord(settings, &*secrets).await);
+    checks
+}
+
+/// The Discord webhook, asked of Discord without posting anything.
+async fn discord(settings: &Settings, source: &dyn WebhookSource) -> Check {
+    const WHAT: &str = "Discord webhook";
+    const SET: &str = "paste the channel's webhook URL into `postflow secrets set discord-webhook` (Discord: Server Settings > Integrations > Webhooks)";
+    if !settings.discord.enabled {
+        return pass(
+            WHAT,
+            "Discord messages are off (set discord.enabled = true to send them)",
+        );
+    }
+    let hook = match source.webhook() {
+        Ok(Some(hook)) => hook,
+        Ok(None) => return fail(WHAT, "no webhook is stored", SET),
+        Err(e) => return fail(WHAT, e, SET),
+    };
+    let webhook = match Webhook::from_env_or_real(&hook) {
+        Ok(w) => w,
+        Err(e) => return fail(WHAT, e.to_string(), SET),
+    };
+    match webhook.verify().await {
+        Ok(info) => pass(
+            WHAT,
+            format!(
+                "{} is valid{}",
+                hook.masked(),
+                info.name.map(|n| format!(" (\"{n}\")")).unwrap_or_default()
+            ),
+        ),
+        Err(e) => {
+            let fix = match e.disposition() {
+                Disposition::NeedsUser => SET,
+                _ => "check the network; messages wait in the outbox meanwhile",
+            };
+            fail(WHAT, e.to_string(), fix)
+        }
+    }
+}
+
+/// Frame.io: sign-in, project, structure root; each needs the one before.
+async fn frameio(settings: &Settings, secrets: Arc<SecretStore>, checks: &mut Vec<Check>) {
     let client = match client(settings, secrets) {
         Ok(c) => c,
         Err(e) => {
@@ -64,7 +111,7 @@ pub async fn check(settings: &Settings, secrets: Arc<SecretStore>) -> Vec<Check>
                 e.to_string(),
                 "run `postflow signin`, or set POSTFLOW_FRAMEIO_TOKEN on a server",
             ));
-            return checks;
+            return;
         }
     };
     match client.me().await {
@@ -81,7 +128,7 @@ pub async fn check(settings: &Settings, secrets: Arc<SecretStore>) -> Vec<Check>
                 _ => "check the network and frameio.api_base_url",
             };
             checks.push(fail("Frame.io sign-in", e.to_string(), fix));
-            return checks;
+            return;
         }
     }
     let project = match client.project(&settings.frameio.project_id).await {
@@ -95,7 +142,7 @@ pub async fn check(settings: &Settings, secrets: Arc<SecretStore>) -> Vec<Check>
                 e.to_string(),
                 "check frameio.account_id and frameio.project_id, and that this account can open the project",
             ));
-            return checks;
+            return;
         }
     };
     let structure_root = &settings.nomenclature.structure_root;
@@ -124,5 +171,4 @@ pub async fn check(settings: &Settings, secrets: Arc<SecretStore>) -> Vec<Check>
             ),
         });
     }
-    checks
 }

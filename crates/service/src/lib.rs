@@ -5,6 +5,7 @@
 //! items, and the service writes a heartbeat that `status` reads.
 
 mod check;
+mod notifier;
 mod status;
 
 use std::path::PathBuf;
@@ -21,6 +22,10 @@ use postflow_watcher::{Observation, WatchEvent, Watcher, WatcherConfig};
 use serde::{Deserialize, Serialize};
 
 pub use check::{check, Check};
+pub use notifier::{
+    notify_test, problem as discord_problem, DiscordProblem, Notifier, WebhookSource,
+    DISCORD_PROBLEM_KEY,
+};
 pub use status::{health, Report};
 
 /// The queue database's file name in the data directory.
@@ -97,7 +102,7 @@ pub async fn run(
         return Err(StartError::Settings(blocking));
     }
     let nomenclature = settings.nomenclature().map_err(StartError::Settings)?;
-    let client = client(settings, secrets)?;
+    let client = client(settings, secrets.clone())?;
     let queue = Arc::new(Queue::open(&queue_path(paths))?);
     let mut stop = std::pin::pin!(stop);
 
@@ -154,6 +159,8 @@ pub async fn run(
         parallel_parts: settings.transfers.parallel_parts.max(1) as usize,
         ..UploadOptions::default()
     };
+    config.team_notices = settings.discord.enabled;
+    config.workstation = workstation();
     let engine = Engine::new(
         queue.clone(),
         client,
@@ -223,9 +230,30 @@ pub async fn run(
         })
     };
 
+    // The Discord outbox, sent beside the uploads, never in their way.
+    let (stopping, stopped) = tokio::sync::watch::channel(false);
+    let notifier = settings.discord.enabled.then(|| {
+        let mut stopped = stopped.clone();
+        let notifier = Notifier::new(
+            queue.clone(),
+            control.clone(),
+            settings.discord.clone(),
+            secrets.clone(),
+        )
+        .with_api_base(std::env::var(postflow_discord::API_BASE_ENV).ok());
+        tokio::spawn(notifier.run(async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }))
+    });
+
     engine.clone().run(stop).await;
 
-    // Shut down: the watcher, the bridge, the heartbeat; then say so.
+    // Shut down: the notifier (a message in flight is finished), the
+    // watcher, the bridge, the heartbeat; then say so.
+    let _ = stopping.send(true);
+    if let Some(notifier) = notifier {
+        let _ = tokio::time::timeout(Duration::from_secs(10), notifier).await;
+    }
     watcher.stop().await;
     heartbeat.abort();
     states.abort();
@@ -291,6 +319,14 @@ async fn heartbeat_loop(beat: Arc<Mutex<Heartbeat>>, queue: Arc<Queue>, control:
         }
         tokio::time::sleep(CONTROL_POLL).await;
     }
+}
+
+/// This machine's name, as the team sees it in Discord.
+pub fn workstation() -> String {
+    sysinfo::System::host_name()
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown workstation".into())
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

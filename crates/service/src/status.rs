@@ -5,16 +5,18 @@
 //! found: service not running 50; signed out / needs a person 40; Frame.io
 //! unreachable 30; filespace offline 30; paused 10; items failed and needing
 //! action 5 each (at most 20); errors in the last hour 2 each (at most 10);
-//! less than 5 % free space on the watch root's disk 10. Clamped to 0.
+//! less than 5 % free space on the watch root's disk 10; Discord messages
+//! not going out (webhook no longer valid, none stored, Discord
+//! unavailable) 10. Clamped to 0.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use postflow_queue::{now_ms, Queue, Status, StatusKind, Summary};
+use postflow_queue::{now_ms, OutboxSummary, Queue, Status, StatusKind, Summary};
 use postflow_settings::{Paths, Settings};
 use serde::Serialize;
 
-use crate::{heartbeat, queue_path, Heartbeat, HEARTBEAT_STALE};
+use crate::{heartbeat, notifier, queue_path, DiscordProblem, Heartbeat, HEARTBEAT_STALE};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -35,6 +37,7 @@ pub struct Report {
     pub watch_root: String,
     pub disk_free_bytes: Option<u64>,
     pub disk_total_bytes: Option<u64>,
+    pub discord: DiscordReport,
     pub health: u8,
     pub problems: Vec<String>,
 }
@@ -83,6 +86,11 @@ impl Report {
             watch_root: settings.watch.root.display().to_string(),
             disk_free_bytes,
             disk_total_bytes,
+            discord: DiscordReport {
+                enabled: settings.discord.enabled,
+                outbox: queue.outbox_summary(postflow_engine::DISCORD_CHANNEL)?,
+                problem: notifier::problem(&queue).filter(|_| settings.discord.enabled),
+            },
             health: 100,
             problems: Vec::new(),
         };
@@ -91,6 +99,15 @@ impl Report {
         report.problems = problems;
         Ok(report)
     }
+}
+
+/// The Discord outbox: what waits, what went out, and why it waits.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DiscordReport {
+    pub enabled: bool,
+    pub outbox: OutboxSummary,
+    /// Why messages are not going out, when they are not.
+    pub problem: Option<DiscordProblem>,
 }
 
 /// The score and the problems behind it (see the module docs).
@@ -148,6 +165,15 @@ pub fn health(report: &Report, needs_user: Option<String>) -> (u8, Vec<String>) 
             );
         }
     }
+    if let Some(problem) = &report.discord.problem {
+        minus(
+            10,
+            format!(
+                "Discord messages wait ({} kept): {}",
+                report.discord.outbox.pending, problem.message
+            ),
+        );
+    }
     (score.clamp(0, 100) as u8, problems)
 }
 
@@ -196,6 +222,7 @@ mod tests {
             watch_root: "/fs/BY_SHOT".into(),
             disk_free_bytes: Some(50),
             disk_total_bytes: Some(100),
+            discord: DiscordReport::default(),
             health: 0,
             problems: vec![],
         }
@@ -213,9 +240,19 @@ mod tests {
         r.failed_needing_action = 7; // capped at 20
         r.last_hour.errors = 2;
         r.disk_free_bytes = Some(4); // < 5 %
+        r.discord.outbox.pending = 3;
+        r.discord.problem = Some(DiscordProblem {
+            kind: "webhook_invalid".into(),
+            message: "Discord webhook no longer valid".into(),
+            since: 0,
+        });
         let (score, problems) = health(&r, None);
-        assert_eq!(score, 100 - 10 - 20 - 4 - 10);
-        assert_eq!(problems.len(), 4);
+        assert_eq!(score, 100 - 10 - 20 - 4 - 10 - 10);
+        assert_eq!(problems.len(), 5);
+        assert!(
+            problems[4].contains("3 kept") && problems[4].contains("no longer valid"),
+            "{problems:?}"
+        );
         assert!(problems[1].contains("retry --all-failed"), "{problems:?}");
 
         let mut r = report();

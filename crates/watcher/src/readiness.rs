@@ -162,7 +162,9 @@ impl Tracked {
 #[derive(Debug, Clone)]
 pub struct Readiness {
     window: Duration,
-    files: HashMap<String, Tracked>,
+    /// foldhash: a rescan looks up every known path; SipHash's DoS
+    /// resistance buys nothing for names on our own filespace.
+    files: HashMap<String, Tracked, foldhash::fast::RandomState>,
     generation: u64,
 }
 
@@ -171,7 +173,7 @@ impl Readiness {
     pub fn new(window: Duration) -> Self {
         Self {
             window,
-            files: HashMap::new(),
+            files: HashMap::default(),
             generation: 0,
         }
     }
@@ -417,8 +419,13 @@ impl Known for Plan<'_> {
         if replaced || t.state != State::Ready {
             return Listed::Known;
         }
-        // Each file's turn comes once every `verify_every` generations.
-        let turn = self.readiness.files.hasher().hash_one(rel_path) % self.verify_every;
+        // Each file's turn comes once every `verify_every` generations: by
+        // its inode number, or its path where the platform gives none.
+        let key = match ino {
+            0 => self.readiness.files.hasher().hash_one(rel_path),
+            ino => ino,
+        };
+        let turn = key % self.verify_every;
         if turn == self.generation % self.verify_every {
             return Listed::Known;
         }

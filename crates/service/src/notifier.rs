@@ -1,0 +1,348 @@
+//! Sends the Discord outbox: the team notices the engine wrote to the queue
+//! database (see `postflow_engine::DISCORD_CHANNEL`).
+//!
+//! - **Batching.** Nothing is sent until the oldest pending notice is
+//!   `batching_window_secs` old; then everything pending goes out, as few
+//!   messages as Discord's limits allow (`postflow_discord::compose`).
+//! - **Once.** A notice is marked sent only after Discord accepted the
+//!   message that carried it; a restart or an outage in between leaves it
+//!   pending. (Discord's webhooks take no idempotency key: a crash in the
+//!   milliseconds between Discord's answer and the mark would send that one
+//!   message again. We prefer that to losing it.)
+//! - **Never in the way.** This task only reads the outbox: uploads never
+//!   wait for Discord.
+//! - **Errors.** A 429 is waited out inside `Webhook::send`; Discord down or
+//!   unreachable: retried with backoff, notices kept; a webhook Discord no
+//!   longer knows (401/403/404): sending stops, notices kept, and the state
+//!   "Discord webhook no longer valid" shows in `postflow status` until a
+//!   new webhook is stored (checked every 30 s) or `notify-test` succeeds.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use postflow_core::{Control, Event};
+use postflow_discord::{compose, compose_tracked, Disposition, Notice, Webhook};
+use postflow_engine::DISCORD_CHANNEL;
+use postflow_queue::{now_ms, OutboxEntry, Queue};
+use postflow_secrets::{DiscordWebhook, SecretStore};
+use postflow_settings::DiscordSettings;
+use serde::{Deserialize, Serialize};
+
+/// Why the outbox is not being sent, in the queue database's service state
+/// (so `postflow status` in another process shows it).
+pub const DISCORD_PROBLEM_KEY: &str = "discord.problem";
+/// Notices taken per round (each message carries at most this many).
+const BATCH: usize = 100;
+const IDLE_POLL: Duration = Duration::from_secs(2);
+const RECHECK_WEBHOOK: Duration = Duration::from_secs(30);
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// Why notices are waiting instead of going out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiscordProblem {
+    /// `no_webhook`, `webhook_invalid` or `unavailable`.
+    pub kind: String,
+    /// For the user: what happened and what to do.
+    pub message: String,
+    /// Since when (unix ms).
+    pub since: i64,
+}
+
+/// Where the webhook comes from: the keychain (or its environment-variable
+/// fallback), read again only when there is reason to.
+pub trait WebhookSource: Send + Sync {
+    fn webhook(&self) -> Result<Option<DiscordWebhook>, String>;
+}
+
+impl WebhookSource for SecretStore {
+    fn webhook(&self) -> Result<Option<DiscordWebhook>, String> {
+        self.discord_webhook()
+            .map(|found| found.map(|(hook, _origin)| hook))
+            .map_err(|e| e.to_string())
+    }
+}
+
+pub struct Notifier {
+    queue: Arc<Queue>,
+    control: Control,
+    settings: DiscordSettings,
+    source: Arc<dyn WebhookSource>,
+    /// Test-only: a loopback fake Discord instead of discord.com.
+    api_base: Option<String>,
+}
+
+/// The webhook in use and what Discord last said of it.
+enum Hook {
+    Unknown,
+    Ready(DiscordWebhook, Webhook),
+    /// Refused by Discord (or malformed for the override); not retried
+    /// until the stored URL changes.
+    Refused(DiscordWebhook),
+    Missing,
+}
+
+impl Notifier {
+    pub fn new(
+        queue: Arc<Queue>,
+        control: Control,
+        settings: DiscordSettings,
+        source: Arc<dyn WebhookSource>,
+    ) -> Self {
+        Self {
+            queue,
+            control,
+            settings,
+            source,
+            api_base: None,
+        }
+    }
+
+    /// Sends to a fake Discord on loopback (tests; see `Webhook::with_api_base`).
+    pub fn with_api_base(mut self, base: Option<String>) -> Self {
+        self.api_base = base;
+        self
+    }
+
+    /// Sends the outbox until `stop` resolves.
+    pub async fn run(self, stop: impl std::future::Future<Output = ()>) {
+        tokio::pin!(stop);
+        let mut events = self.control.subscribe();
+        let mut hook = Hook::Unknown;
+        let mut backoff = Duration::ZERO;
+        loop {
+            let wait = self.round(&mut hook, &mut backoff).await;
+            tokio::select! {
+                _ = &mut stop => return,
+                _ = tokio::time::sleep(wait) => {}
+                // A new notice may be waiting: look sooner than the poll.
+                Ok(Event::Uploaded { .. } | Event::NeedsUser { .. }) = events.recv(), if wait >= IDLE_POLL => {}
+            }
+        }
+    }
+
+    /// One look at the outbox; returns how long to wait before the next.
+    async fn round(&self, hook: &mut Hook, backoff: &mut Duration) -> Duration {
+        let pending = match self.queue.pending_notices(DISCORD_CHANNEL, BATCH) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!("cannot read the Discord outbox: {e}");
+                return IDLE_POLL;
+            }
+        };
+        let Some(oldest) = pending.first() else {
+            return IDLE_POLL;
+        };
+        // Uploads finishing within the window go out together.
+        let window = Duration::from_secs(self.settings.batching_window_secs);
+        let age = Duration::from_millis((now_ms() - oldest.created_at).max(0) as u64);
+        if age < window {
+            return window - age;
+        }
+        let Some(webhook) = self.webhook(hook) else {
+            return RECHECK_WEBHOOK;
+        };
+        let (notices, ids) = self.readable(&pending);
+        let mention = Some(self.settings.mention.trim()).filter(|m| !m.is_empty());
+        let mut failure = None;
+        for composed in compose_tracked(&notices, self.settings.language, mention) {
+            let carried: Vec<i64> = composed.notices.iter().map(|&i| ids[i]).collect();
+            if let Err(e) = webhook.send(&composed.message).await {
+                failure = Some((e, carried));
+                break;
+            }
+            if let Err(e) = self.queue.mark_notices_sent(&carried) {
+                tracing::error!("Discord accepted a message but the outbox cannot record it: {e}");
+            }
+        }
+        match failure {
+            Some((e, carried)) => self.failed(e, &carried, hook, backoff),
+            None => {
+                *backoff = Duration::ZERO;
+                self.clear_problem();
+                Duration::ZERO
+            }
+        }
+    }
+
+    /// What a failed send means for the notices it carried; returns how
+    /// long to wait.
+    fn failed(
+        &self,
+        e: postflow_discord::SendError,
+        carried: &[i64],
+        hook: &mut Hook,
+        backoff: &mut Duration,
+    ) -> Duration {
+        let reason = e.to_string();
+        let _ = self.queue.note_notice_failure(carried, &reason);
+        match e.disposition() {
+            Disposition::NeedsUser => {
+                tracing::error!("{reason}");
+                self.set_problem("webhook_invalid", &reason);
+                if let Hook::Ready(stored, _) = std::mem::replace(hook, Hook::Unknown) {
+                    *hook = Hook::Refused(stored);
+                }
+                RECHECK_WEBHOOK
+            }
+            Disposition::Permanent => {
+                // Discord refused this message itself; the others must not
+                // wait behind it forever.
+                tracing::error!("Discord refused a message; its notices are set aside: {reason}");
+                let _ = self.queue.give_up_notices(carried, &reason);
+                Duration::ZERO
+            }
+            Disposition::Transient => {
+                *backoff = (*backoff * 2).clamp(Duration::from_secs(2), MAX_BACKOFF);
+                tracing::warn!("Discord unavailable ({reason}); retrying in {backoff:?}");
+                self.set_problem("unavailable", &reason);
+                *backoff
+            }
+        }
+    }
+
+    /// The webhook to send with, reading the keychain when none is known or
+    /// the last one was refused (a new one may have been stored since).
+    fn webhook<'h>(&self, hook: &'h mut Hook) -> Option<&'h Webhook> {
+        if !matches!(hook, Hook::Ready(..)) {
+            let stored = match self.source.webhook() {
+                Ok(stored) => stored,
+                Err(e) => {
+                    self.set_problem(
+                        "no_webhook",
+                        &format!("cannot read the Discord webhook: {e}"),
+                    );
+                    return None;
+                }
+            };
+            *hook = match (stored, &*hook) {
+                (None, _) => {
+                    self.set_problem(
+                        "no_webhook",
+                        "no Discord webhook is stored; set one with `postflow secrets set discord-webhook`",
+                    );
+                    Hook::Missing
+                }
+                // Refused before and not replaced since: wait, unless a
+                // successful `notify-test` cleared the problem meanwhile.
+                (Some(stored), Hook::Refused(refused))
+                    if stored == *refused && problem(&self.queue).is_some() =>
+                {
+                    return None
+                }
+                (Some(stored), _) => match self.connect(&stored) {
+                    Ok(webhook) => Hook::Ready(stored, webhook),
+                    Err(e) => {
+                        self.set_problem("webhook_invalid", &e.to_string());
+                        Hook::Refused(stored)
+                    }
+                },
+            };
+        }
+        match hook {
+            Hook::Ready(_, webhook) => Some(webhook),
+            _ => None,
+        }
+    }
+
+    fn connect(&self, hook: &DiscordWebhook) -> Result<Webhook, postflow_discord::SendError> {
+        match &self.api_base {
+            Some(base) => Webhook::with_api_base(hook, base),
+            None => Ok(Webhook::new(hook)),
+        }
+    }
+
+    /// The pending notices this version can read, with their outbox ids;
+    /// any other is set aside (written by a newer PostFlow?), not retried.
+    fn readable(&self, pending: &[OutboxEntry]) -> (Vec<Notice>, Vec<i64>) {
+        let mut notices = Vec::with_capacity(pending.len());
+        let mut ids = Vec::with_capacity(pending.len());
+        for entry in pending {
+            match serde_json::from_str::<Notice>(&entry.payload) {
+                Ok(notice) => {
+                    notices.push(notice);
+                    ids.push(entry.id);
+                }
+                Err(e) => {
+                    tracing::warn!(key = %entry.key, "unreadable notice set aside: {e}");
+                    let _ = self
+                        .queue
+                        .give_up_notices(&[entry.id], &format!("unreadable notice: {e}"));
+                }
+            }
+        }
+        (notices, ids)
+    }
+
+    fn set_problem(&self, kind: &str, message: &str) {
+        let current: Option<DiscordProblem> = self
+            .queue
+            .state(DISCORD_PROBLEM_KEY)
+            .ok()
+            .flatten()
+            .and_then(|s| serde_json::from_str(&s).ok());
+        if current
+            .as_ref()
+            .is_some_and(|c| c.kind == kind && c.message == message)
+        {
+            return;
+        }
+        let problem = DiscordProblem {
+            kind: kind.into(),
+            message: message.into(),
+            since: current.map_or_else(now_ms, |c| c.since),
+        };
+        let _ = self.queue.set_state(
+            DISCORD_PROBLEM_KEY,
+            &serde_json::to_string(&problem).expect("problems serialize"),
+        );
+        self.control.publish(Event::Discord {
+            ok: false,
+            detail: Some(message.into()),
+        });
+    }
+
+    fn clear_problem(&self) {
+        if self
+            .queue
+            .state(DISCORD_PROBLEM_KEY)
+            .ok()
+            .flatten()
+            .is_some()
+        {
+            let _ = self.queue.clear_state(DISCORD_PROBLEM_KEY);
+            tracing::info!("Discord messages are going out again");
+            self.control.publish(Event::Discord {
+                ok: true,
+                detail: None,
+            });
+        }
+    }
+}
+
+/// The last recorded reason notices are waiting, if any.
+pub fn problem(queue: &Queue) -> Option<DiscordProblem> {
+    serde_json::from_str(&queue.state(DISCORD_PROBLEM_KEY).ok()??).ok()
+}
+
+/// `postflow notify-test`: one test message, sent now (not through the
+/// outbox), with Discord's exact answer. A success also lifts a recorded
+/// "webhook no longer valid" state, so a running service sends again.
+pub async fn notify_test(
+    paths: &postflow_settings::Paths,
+    settings: &DiscordSettings,
+    hook: &DiscordWebhook,
+) -> Result<String, postflow_discord::SendError> {
+    let webhook = Webhook::from_env_or_real(hook)?;
+    let notice = Notice::Test {
+        workstation: crate::workstation(),
+        at: now_ms() / 1000,
+    };
+    let mut messages = compose(&[notice], settings.language, None);
+    let delivered = webhook.send(&messages.remove(0)).await?;
+    if let Ok(queue) = Queue::open(&crate::queue_path(paths)) {
+        if problem(&queue).is_some() {
+            let _ = queue.clear_state(DISCORD_PROBLEM_KEY);
+        }
+    }
+    Ok(delivered.message_id)
+}
