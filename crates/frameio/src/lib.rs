@@ -23,4 +23,4 @@ pub use auth::{Credentials, OAuthConfig, SignIn, TokenSink};
 pub use client::{Client, ClientConfig, RetryPolicy};
 pub use error::{Disposition, Error, Result};
 pub use structure::{FolderCache, FolderFile, MemoryFolderCache};
-pub use upload::{NoObserver, Progress, UploadObserver, UploadOptions, UploadSession};
+pub use upload::{Bandwidth, NoObserver, Progress, UploadObserver, UploadOptions, UploadSession};

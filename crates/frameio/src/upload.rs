@@ -8,7 +8,12 @@
 //! for transfer data is therefore about
 //! `parallel_parts × 2 × read_buffer` (4 × 2 × 1 MiB = 8 MiB by default),
 //! whatever the file or part size.
+//!
+//! **Bandwidth.** An optional [`Bandwidth`] cap, shared by every part of
+//! every file (the engine hands one to all its uploads), paces the bytes
+//! as they leave the read buffer.
 
+use std::num::NonZeroU32;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -72,6 +77,52 @@ pub struct UploadOptions {
     pub confirm_poll: Duration,
     /// Restarts allowed when the part URLs expire.
     pub max_restarts: usize,
+    /// The upload bandwidth cap shared by all uploads, if any.
+    pub bandwidth: Option<Arc<Bandwidth>>,
+}
+
+/// An upload bandwidth cap: a token bucket (the `governor` crate) counted in
+/// KiB, with a burst of a quarter of a second, shared by all uploads.
+pub struct Bandwidth {
+    limiter: governor::DefaultDirectRateLimiter,
+    burst_kib: u32,
+    mbps: u32,
+}
+
+impl Bandwidth {
+    /// A cap of `mbps` megabits per second; `None` for 0 (no cap).
+    pub fn mbps(mbps: u32) -> Option<Arc<Bandwidth>> {
+        if mbps == 0 {
+            return None;
+        }
+        // 1 Mbit/s is 122 KiB/s: never 0.
+        let kib_per_sec = u64::from(mbps) * 1_000_000 / 8 / 1024;
+        let kib_per_sec = NonZeroU32::new(u32::try_from(kib_per_sec).unwrap_or(u32::MAX))?;
+        let burst_kib = (kib_per_sec.get() / 4).max(16);
+        let quota = governor::Quota::per_second(kib_per_sec)
+            .allow_burst(NonZeroU32::new(burst_kib).expect("at least 16"));
+        Some(Arc::new(Bandwidth {
+            limiter: governor::RateLimiter::direct(quota),
+            burst_kib,
+            mbps,
+        }))
+    }
+
+    /// Waits until `bytes` may go out.
+    async fn admit(&self, bytes: usize) {
+        let mut kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX);
+        while let Some(n) = NonZeroU32::new(kib.min(self.burst_kib)) {
+            // `n` never exceeds the burst, so this cannot fail.
+            let _ = self.limiter.until_n_ready(n).await;
+            kib -= n.get();
+        }
+    }
+}
+
+impl std::fmt::Debug for Bandwidth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Bandwidth({} Mbit/s)", self.mbps)
+    }
 }
 
 impl Default for UploadOptions {
@@ -88,6 +139,7 @@ impl Default for UploadOptions {
             confirm_timeout: Duration::from_secs(600),
             confirm_poll: Duration::from_millis(250),
             max_restarts: 2,
+            bandwidth: None,
         }
     }
 }
@@ -304,6 +356,7 @@ impl Client {
                 offset,
                 part.size,
                 options.read_buffer,
+                options.bandwidth.clone(),
                 sent.clone(),
                 attempt_bytes.clone(),
             )
@@ -395,6 +448,7 @@ async fn part_body(
     offset: u64,
     size: u64,
     buffer: usize,
+    bandwidth: Option<Arc<Bandwidth>>,
     sent: Arc<AtomicU64>,
     attempt: Arc<AtomicU64>,
 ) -> Result<reqwest::Body> {
@@ -408,11 +462,17 @@ async fn part_body(
         .map_err(local)?;
     let reader = file.take(size);
     let stream = tokio_util::io::ReaderStream::with_capacity(reader, buffer.max(8 * 1024));
-    let counted = stream.map(move |chunk| {
-        let chunk = chunk.map_err(LocalReadError)?;
-        sent.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-        attempt.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-        Ok::<_, LocalReadError>(chunk)
+    let counted = stream.then(move |chunk| {
+        let (bandwidth, sent, attempt) = (bandwidth.clone(), sent.clone(), attempt.clone());
+        async move {
+            let chunk = chunk.map_err(LocalReadError)?;
+            if let Some(bandwidth) = &bandwidth {
+                bandwidth.admit(chunk.len()).await;
+            }
+            sent.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            attempt.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            Ok::<_, LocalReadError>(chunk)
+        }
     });
     // A file that shrank would end the stream early; the Content-Length
     // mismatch then fails the request, and the size check before the next

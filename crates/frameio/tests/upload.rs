@@ -299,3 +299,39 @@ async fn errors_say_what_to_do() {
     assert!(matches!(err, Error::SignedOut(_)), "{err}");
     assert_eq!(err.disposition(), Disposition::NeedsUser);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bandwidth_cap_paces_parallel_parts_and_the_file_still_arrives_whole() {
+    let emu = emulator(256 * 1024).await;
+    let client = client(&emu);
+    let dir = tempfile::tempdir().unwrap();
+    let path = random_file(dir.path(), "SC09_CAP_V001.mov", 2 * MIB, 9);
+    // 8 Mbit/s is 976 KiB/s with a burst of a quarter second: 2 MiB over
+    // four parallel parts cannot take under (2048 - 244) / 976 = 1.85 s.
+    let capped = postflow_frameio::UploadOptions {
+        bandwidth: postflow_frameio::Bandwidth::mbps(8),
+        ..options(4)
+    };
+    let started = std::time::Instant::now();
+    let file = client
+        .upload_file(
+            &emu.root_folder_id(),
+            "SC09_CAP_V001.mov",
+            &path,
+            &capped,
+            &NoObserver,
+        )
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(1800),
+        "2 MiB at 8 Mbit/s took only {took:?}"
+    );
+    let info = emu.file(&file.id).unwrap();
+    assert_eq!(
+        info.checksum.as_deref(),
+        Some(checksum(&path, &info.part_sizes).as_str())
+    );
+    assert!(postflow_frameio::Bandwidth::mbps(0).is_none(), "0: no cap");
+}

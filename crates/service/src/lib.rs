@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use postflow_core::{Control, Event, RunState};
 use postflow_engine::{Engine, EngineConfig, PAUSED_KEY};
-use postflow_frameio::{Client, ClientConfig, Credentials, RetryPolicy, UploadOptions};
+use postflow_frameio::{Bandwidth, Client, ClientConfig, Credentials, RetryPolicy, UploadOptions};
 use postflow_queue::{now_ms, Queue, StatusKind};
 use postflow_secrets::{Origin, SecretStore};
 use postflow_settings::{Paths, Problem, Settings};
@@ -157,6 +157,8 @@ pub async fn run(
     config.parallel_files = settings.transfers.parallel_files.max(1) as usize;
     config.upload = UploadOptions {
         parallel_parts: settings.transfers.parallel_parts.max(1) as usize,
+        // One cap shared by every part of every file.
+        bandwidth: Bandwidth::mbps(settings.transfers.bandwidth_limit_mbps),
         ..UploadOptions::default()
     };
     config.team_notices = settings.discord.enabled;

@@ -162,8 +162,8 @@ pub struct TransferSettings {
     pub parallel_files: u32,
     /// Parts of one file uploaded at the same time.
     pub parallel_parts: u32,
-    /// Upload bandwidth cap in megabits per second; 0 means no cap.
-    /// Unfinished: not enforced by the engine yet (issue 4).
+    /// Upload bandwidth cap in megabits per second, shared by all uploads;
+    /// 0 means no cap.
     pub bandwidth_limit_mbps: u32,
 }
 
