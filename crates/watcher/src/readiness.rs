@@ -13,15 +13,17 @@
 //! again. The tracker never reads the clock or the disk itself: the caller
 //! passes `now` and the open check, so it is tested without sleeping.
 
-use std::collections::HashMap;
+mod files;
+
 use std::fs::File;
-use std::hash::BuildHasher;
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use crate::scan::{join_rel, Known, Listed, Observation, Scan};
+
+use files::Files;
 
 /// The longest a pending file waits between two timed re-checks once its
 /// window has passed without it being confirmed (e.g. its re-stat failed).
@@ -162,9 +164,7 @@ impl Tracked {
 #[derive(Debug, Clone)]
 pub struct Readiness {
     window: Duration,
-    /// foldhash: a rescan looks up every known path; SipHash's DoS
-    /// resistance buys nothing for names on our own filespace.
-    files: HashMap<String, Tracked, foldhash::fast::RandomState>,
+    files: Files,
     generation: u64,
 }
 
@@ -173,7 +173,7 @@ impl Readiness {
     pub fn new(window: Duration) -> Self {
         Self {
             window,
-            files: HashMap::default(),
+            files: Files::default(),
             generation: 0,
         }
     }
@@ -188,7 +188,7 @@ impl Readiness {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
+        self.files.len() == 0
     }
 
     /// The tracked version of `rel_path`, if any.
@@ -210,7 +210,7 @@ impl Readiness {
     /// it, it is gone.
     pub fn settle(&mut self, observation: Observation, now: Instant) {
         let tracked = Tracked::first_seen(&observation, State::Ready, now, now, self.generation);
-        self.files.insert(observation.rel_path, tracked);
+        self.files.insert(&observation.rel_path, tracked);
     }
 
     /// Applies a scan that finished at `now`. Files the scan covered but did
@@ -242,7 +242,7 @@ impl Readiness {
             match self.files.get_mut(&obs.rel_path) {
                 None => {
                     self.files.insert(
-                        obs.rel_path.clone(),
+                        &obs.rel_path,
                         Tracked::first_seen(obs, State::Pending, now, now + window, generation),
                     );
                     seen += 1;
@@ -287,8 +287,9 @@ impl Readiness {
             crate::scan::Coverage::Root => self
                 .files
                 .iter()
-                .filter(|(path, t)| t.seen() != generation && !scan.is_unknown(path))
-                .map(|(path, _)| path.clone())
+                .filter(|(_, t)| t.seen() != generation)
+                .map(|(path, _)| path.to_string())
+                .filter(|path| !scan.is_unknown(path))
                 .collect(),
             crate::scan::Coverage::Paths(paths) => {
                 // A targeted re-stat of known files needs no sweep; a
@@ -297,17 +298,16 @@ impl Readiness {
                 if only_files {
                     paths
                         .iter()
-                        .filter(|p| self.files[p.as_str()].seen() != generation)
+                        .filter(|p| self.files.get(p).is_some_and(|t| t.seen() != generation))
                         .filter(|p| !scan.is_unknown(p))
                         .cloned()
                         .collect()
                 } else {
                     self.files
                         .iter()
-                        .filter(|(path, t)| {
-                            t.seen() != generation && scan.covers(path) && !scan.is_unknown(path)
-                        })
-                        .map(|(path, _)| path.clone())
+                        .filter(|(_, t)| t.seen() != generation)
+                        .map(|(path, _)| path.to_string())
+                        .filter(|path| scan.covers(path) && !scan.is_unknown(path))
                         .collect()
                 }
             }
@@ -371,7 +371,7 @@ impl Readiness {
             .filter(|(_, t)| t.awaits_window() && t.check_at <= now)
             .map(|(path, t)| {
                 t.check_at = now + recheck;
-                path.clone()
+                path.to_string()
             })
             .collect();
         due.sort_unstable();
@@ -398,7 +398,9 @@ impl Readiness {
 
     /// Every tracked version, in no particular order.
     pub fn observations(&self) -> impl Iterator<Item = Observation> + '_ {
-        self.files.iter().map(|(path, t)| t.observation(path))
+        self.files
+            .iter()
+            .map(|(path, t)| t.observation(&path.to_string()))
     }
 }
 
@@ -422,7 +424,7 @@ impl Known for Plan<'_> {
         // Each file's turn comes once every `verify_every` generations: by
         // its inode number, or its path where the platform gives none.
         let key = match ino {
-            0 => self.readiness.files.hasher().hash_one(rel_path),
+            0 => self.readiness.files.hash_one(rel_path),
             ino => ino,
         };
         let turn = key % self.verify_every;
