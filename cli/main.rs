@@ -48,8 +48,12 @@ enum Command {
     Pause,
     /// Start uploading again.
     Resume,
-    /// Queue a failed item again, or every failed item.
+    /// Queue a failed (held, cancelled) item again, or every failed item.
     Retry(service::RetryArgs),
+    /// List the queue's items, with the ids `retry` and `cancel` take.
+    List(service::ListArgs),
+    /// Ignore an item: this version of the file is not uploaded.
+    Cancel(service::CancelArgs),
     /// Test the setup end to end: watch root, Frame.io sign-in, project, structure root, Discord webhook.
     Check,
     /// Send a test message to the team's Discord channel and show Discord's answer.
@@ -89,6 +93,8 @@ fn main() -> ExitCode {
         Command::Pause => service::set_paused(&paths, true),
         Command::Resume => service::set_paused(&paths, false),
         Command::Retry(args) => service::retry(&paths, args),
+        Command::List(args) => service::list(&paths, args),
+        Command::Cancel(args) => service::cancel(&paths, args),
         Command::Check => service::check(&paths),
         Command::NotifyTest => notify::test(&paths),
     };

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use postflow_core::Control;
-use postflow_queue::Queue;
+use postflow_queue::{Queue, Status, StatusKind};
 use postflow_secrets::SecretStore;
 use postflow_service::{queue_path, Report};
 use postflow_settings::Paths;
@@ -208,6 +208,97 @@ pub fn retry(paths: &Paths, args: RetryArgs) -> anyhow::Result<ExitCode> {
         let item = queue.retry(id)?;
         println!("{} queued again.", item.file_name);
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(clap::Args)]
+pub struct ListArgs {
+    /// Only items in these states (e.g. `failed,held`); default: everything
+    /// not finished.
+    #[arg(long, value_delimiter = ',', value_name = "STATES")]
+    status: Vec<String>,
+    /// One JSON array of items.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `postflow list`: the items (with the ids `retry` and `cancel` take).
+pub fn list(paths: &Paths, args: ListArgs) -> anyhow::Result<ExitCode> {
+    let kinds: Vec<StatusKind> = if args.status.is_empty() {
+        StatusKind::ALL
+            .into_iter()
+            .filter(|k| !k.is_final())
+            .collect()
+    } else {
+        args.status
+            .iter()
+            .map(|s| {
+                StatusKind::parse(s.trim()).with_context(|| {
+                    format!(
+                        "unknown state {s:?}; one of: {}",
+                        StatusKind::ALL.map(|k| k.as_str()).join(", ")
+                    )
+                })
+            })
+            .collect::<anyhow::Result<_>>()?
+    };
+    let items = Queue::open(&queue_path(paths))?.with_status(&kinds, 1000)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&items)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if items.is_empty() {
+        println!("Nothing here.");
+    }
+    for item in &items {
+        let detail = match &item.status {
+            Status::Held { reason } | Status::Cancelled { reason } => format!(": {reason}"),
+            Status::Failed { reason, .. } => format!(" ({} attempts): {reason}", item.attempts),
+            _ => String::new(),
+        };
+        println!(
+            "{:>6}  {:<22} {}{detail}",
+            item.id,
+            item.status.kind().as_str(),
+            item.rel_path
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(clap::Args)]
+pub struct CancelArgs {
+    /// The item to ignore (see `postflow list`).
+    id: i64,
+}
+
+/// `postflow cancel ID`: ignore this version of a file (`retry` undoes it).
+pub fn cancel(paths: &Paths, args: CancelArgs) -> anyhow::Result<ExitCode> {
+    let queue = Queue::open(&queue_path(paths))?;
+    let item = queue
+        .get(args.id)?
+        .with_context(|| format!("item {} is not in the queue (see `postflow list`)", args.id))?;
+    let kind = item.status.kind();
+    let idle = matches!(
+        kind,
+        StatusKind::WaitingForStability
+            | StatusKind::Queued
+            | StatusKind::Held
+            | StatusKind::Failed
+    );
+    if !idle {
+        eprintln!(
+            "{} is {}: only a file waiting, queued, held or failed can be cancelled.",
+            item.file_name,
+            kind.as_str().replace('_', " ")
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    queue.cancel(args.id, "cancelled by the user")?;
+    println!(
+        "{} cancelled: this version will not be uploaded (`postflow retry {}` to undo).",
+        item.file_name, args.id
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -590,3 +590,45 @@ fn a_webhook_url_that_is_not_discords_is_refused() {
         assert!(!stderr.contains(url), "the input is not echoed: {stderr}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_shows_the_ids_that_cancel_and_retry_take() {
+    let emu = emulator(EmulatorConfig::default().part_size).await;
+    let svc = Service::new(&emu);
+    svc.write("RANDOM_NAME.mp4", 10_000, 1);
+    let child = svc.start();
+    svc.wait_for(
+        "the unrecognized name to be held",
+        Duration::from_secs(30),
+        |s| s["counts"]["held"].as_u64() == Some(1),
+    );
+    let held: Value =
+        serde_json::from_str(&svc.cli(&["list", "--status", "held", "--json"])).unwrap();
+    let id = held[0]["id"].as_i64().unwrap();
+    assert_eq!(held[0]["rel_path"], "RANDOM_NAME.mp4");
+    let human = svc.cli(&["list"]);
+    assert!(
+        human.contains(&format!("{id}")) && human.contains("held"),
+        "{human}"
+    );
+
+    let out = svc.cli(&["cancel", &id.to_string()]);
+    assert!(out.contains("RANDOM_NAME.mp4 cancelled"), "{out}");
+    svc.wait_for("the item cancelled", Duration::from_secs(10), |s| {
+        s["counts"]["cancelled"].as_u64() == Some(1)
+    });
+    // An unknown state or item is named, with what to do.
+    let bad = svc.command(&["list", "--status", "lost"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown state \"lost\""));
+    let missing = svc.command(&["cancel", "999999"]).output().unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("not in the queue"));
+
+    // `retry` undoes it: the name is held again, nothing uploaded.
+    svc.cli(&["retry", &id.to_string()]);
+    svc.wait_for("held again", Duration::from_secs(30), |s| {
+        s["counts"]["held"].as_u64() == Some(1)
+    });
+    assert_eq!(emu.stats().local_uploads_created, 0);
+    stop(child);
+}
