@@ -11,6 +11,21 @@ use tokio::sync::{broadcast, watch};
 /// What a subscriber's `recv` may fail with: lagged (missed events) or closed.
 pub use tokio::sync::broadcast::error::RecvError;
 
+/// What to do about an error; every PostFlow error says (Frame.io's,
+/// Discord's), so callers decide without matching on error variants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Disposition {
+    /// Try again later (network, 5xx, rate limits, timeouts).
+    Transient,
+    /// This will not succeed as it is (a name Frame.io refuses, a file that
+    /// vanished, a message Discord rejects).
+    Permanent,
+    /// A person must act: sign in again, get access to the project, paste
+    /// a new webhook.
+    NeedsUser,
+}
+
 /// Whether the service is taking new work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -42,16 +42,9 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Discord's own text in an error is kept to this many characters.
 const SERVER_TEXT: usize = 300;
 
-/// What a caller should do with a [`SendError`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Disposition {
-    /// Try again later (network, 5xx, rate limits).
-    Transient,
-    /// This message will never be accepted as it is.
-    Permanent,
-    /// A person must act: the webhook is gone, paste a new one.
-    NeedsUser,
-}
+/// What a caller should do with a [`SendError`]: retry later (network,
+/// 5xx, rate limits), give up on this message, or ask for a new webhook.
+pub use postflow_core::Disposition;
 
 /// A failed send. The display says what happened and, when a person must
 /// act, what to do; it never contains the webhook URL or its token.

@@ -3,16 +3,7 @@
 
 use std::fmt;
 
-/// What a caller should do with an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Disposition {
-    /// Try again later (network, 5xx, rate limits, timeouts).
-    Transient,
-    /// This item will not succeed as it is (bad name, file vanished, 404).
-    Permanent,
-    /// A person must act: sign in again, get access to the project.
-    NeedsUser,
-}
+pub use postflow_core::Disposition;
 
 /// A Frame.io error body's first `detail`, or the HTTP reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
