@@ -241,8 +241,7 @@ pub async fn run(
             control.clone(),
             settings.discord.clone(),
             secrets.clone(),
-        )
-        .with_api_base(std::env::var(postflow_discord::API_BASE_ENV).ok());
+        );
         tokio::spawn(notifier.run(async move {
             let _ = stopped.wait_for(|s| *s).await;
         }))

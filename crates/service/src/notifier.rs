@@ -67,7 +67,8 @@ pub struct Notifier {
     control: Control,
     settings: DiscordSettings,
     source: Arc<dyn WebhookSource>,
-    /// Test-only: a loopback fake Discord instead of discord.com.
+    /// Test-only: a loopback fake Discord instead of discord.com. Unset,
+    /// the `POSTFLOW_DISCORD_API_BASE` override applies, as everywhere.
     api_base: Option<String>,
 }
 
@@ -98,8 +99,8 @@ impl Notifier {
     }
 
     /// Sends to a fake Discord on loopback (tests; see `Webhook::with_api_base`).
-    pub fn with_api_base(mut self, base: Option<String>) -> Self {
-        self.api_base = base;
+    pub fn with_api_base(mut self, base: impl Into<String>) -> Self {
+        self.api_base = Some(base.into());
         self
     }
 
@@ -247,7 +248,7 @@ impl Notifier {
     fn connect(&self, hook: &DiscordWebhook) -> Result<Webhook, postflow_discord::SendError> {
         match &self.api_base {
             Some(base) => Webhook::with_api_base(hook, base),
-            None => Ok(Webhook::new(hook)),
+            None => Webhook::from_env_or_real(hook),
         }
     }
 

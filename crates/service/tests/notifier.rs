@@ -70,7 +70,7 @@ impl Running {
             settings(window_secs),
             Arc::new(Stored(fake.hook())),
         )
-        .with_api_base(Some(fake.base_url()));
+        .with_api_base(fake.base_url());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(notifier.run(async {
             let _ = stopped.await;
@@ -90,6 +90,14 @@ async fn until(what: &str, timeout: Duration, ok: impl Fn() -> bool) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Waits until nothing is pending in the Discord outbox.
+async fn until_sent(queue: &Queue, timeout: Duration) {
+    until("the outbox to empty", timeout, || {
+        queue.outbox_summary(DISCORD_CHANNEL).unwrap().pending == 0
+    })
+    .await;
 }
 
 /// How many times each file name appears across every message received.
@@ -136,10 +144,7 @@ async fn thirty_uploads_go_out_within_discords_limits_each_once() {
     let fake = DiscordFake::start().await;
     enqueue(&queue, 0..30);
     let notifier = Running::start(&queue, &fake, 0);
-    until("the outbox to empty", Duration::from_secs(20), || {
-        queue.outbox_summary(DISCORD_CHANNEL).unwrap().pending == 0
-    })
-    .await;
+    until_sent(&queue, Duration::from_secs(20)).await;
     notifier.stop().await;
     let messages = fake.messages();
     // The fake answers 400 to anything over a limit, as Discord does.
@@ -157,10 +162,7 @@ async fn a_429_is_waited_out_and_the_message_sent_once() {
     fake.rate_limit_next(1, 1.0);
     enqueue(&queue, 0..3);
     let notifier = Running::start(&queue, &fake, 0);
-    until("the outbox to empty", Duration::from_secs(10), || {
-        queue.outbox_summary(DISCORD_CHANNEL).unwrap().pending == 0
-    })
-    .await;
+    until_sent(&queue, Duration::from_secs(10)).await;
     notifier.stop().await;
     assert_eq!(fake.rate_limited(), 1);
     let arrivals = fake.arrivals();
@@ -209,10 +211,7 @@ async fn a_deleted_webhook_stops_sending_keeps_every_notice_and_says_so() {
         .clear_state(postflow_service::DISCORD_PROBLEM_KEY)
         .unwrap();
     let notifier = Running::start(&queue, &fake, 0);
-    until("the outbox to empty", Duration::from_secs(10), || {
-        queue.outbox_summary(DISCORD_CHANNEL).unwrap().pending == 0
-    })
-    .await;
+    until_sent(&queue, Duration::from_secs(10)).await;
     notifier.stop().await;
     for n in 0..4 {
         assert_eq!(mentions(&fake.messages(), n), 1);
@@ -254,10 +253,7 @@ async fn restarts_in_the_middle_send_each_pending_message_exactly_once() {
     fake.fail_next(0, 503);
     let queue = open_queue(&dir);
     let notifier = Running::start(&queue, &fake, 0);
-    until("the outbox to empty", Duration::from_secs(15), || {
-        queue.outbox_summary(DISCORD_CHANNEL).unwrap().pending == 0
-    })
-    .await;
+    until_sent(&queue, Duration::from_secs(15)).await;
     notifier.stop().await;
     let messages = fake.messages();
     for n in 0..12 {
