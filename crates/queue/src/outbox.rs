@@ -78,44 +78,31 @@ impl Queue {
 
     /// The channel accepted these notices.
     pub fn mark_notices_sent(&self, ids: &[i64]) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let now = now_ms();
-        for id in ids {
-            tx.execute(
-                "UPDATE outbox SET sent_at = ?2, last_error = NULL WHERE id = ?1",
-                params![id, now],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.update_notices(ids, "sent_at = ?2, last_error = ?3", None)
     }
 
     /// A send of these notices failed; they stay pending.
     pub fn note_notice_failure(&self, ids: &[i64], error: &str) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        for id in ids {
-            tx.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
-                params![id, error],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.update_notices(ids, "attempts = attempts + 1, last_error = ?3", Some(error))
     }
 
     /// These notices will never go out (Discord refused the message that
     /// carried them, or they cannot be read): set aside, kept, not retried.
     pub fn give_up_notices(&self, ids: &[i64], error: &str) -> Result<()> {
+        self.update_notices(ids, "given_up_at = ?2, last_error = ?3", Some(error))
+    }
+
+    /// Applies `set` (an SQL `SET` list of our own, never user input, over
+    /// `?2` = now and `?3` = the error) to each notice, in one transaction.
+    fn update_notices(&self, ids: &[i64], set: &str, error: Option<&str>) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let now = now_ms();
-        for id in ids {
-            tx.execute(
-                "UPDATE outbox SET given_up_at = ?2, last_error = ?3 WHERE id = ?1",
-                params![id, now, error],
-            )?;
+        {
+            let mut update = tx.prepare(&format!("UPDATE outbox SET {set} WHERE id = ?1"))?;
+            for id in ids {
+                update.execute(params![id, now, error])?;
+            }
         }
         tx.commit()?;
         Ok(())
