@@ -219,17 +219,14 @@ mod tests {
     use proptest::prelude::*;
 
     fn upload(n: usize) -> Upload {
+        let base = crate::notice::sample_upload();
         Upload {
             file_name: format!("SC01_UNDLM_{n:05}_V002.mov"),
-            scene: "SC01".into(),
             shot: format!("{n:05}"),
-            version: "V002".into(),
-            size_bytes: 1_200_000_000,
             frameio_path: format!("SCENES/SC01/{n:05}"),
             view_url: Some(format!("https://next.frame.io/project/p/view/{n}")),
-            workstation: "edit-3".into(),
-            uploaded_at: 1_700_000_000 + n as i64,
-            previous_version: None,
+            uploaded_at: base.uploaded_at + n as i64,
+            ..base
         }
     }
 

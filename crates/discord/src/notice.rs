@@ -76,6 +76,24 @@ pub enum Cause {
     FrameioAccess,
 }
 
+/// `SC01_UNDLM_00412_V002.mov`, 1.2 GB, a first version: the upload the
+/// crate's unit tests start from.
+#[cfg(test)]
+pub(crate) fn sample_upload() -> Upload {
+    Upload {
+        file_name: "SC01_UNDLM_00412_V002.mov".into(),
+        scene: "SC01".into(),
+        shot: "00412".into(),
+        version: "V002".into(),
+        size_bytes: 1_200_000_000,
+        frameio_path: "SCENES/SC01/00412".into(),
+        view_url: Some("https://next.frame.io/project/p/view/f".into()),
+        workstation: "edit-3".into(),
+        uploaded_at: 1_700_000_000,
+        previous_version: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,16 +103,9 @@ mod tests {
     #[test]
     fn stored_json_shape_is_stable() {
         let upload = Notice::Uploaded(Upload {
-            file_name: "SC01_UNDLM_00412_V002.mov".into(),
-            scene: "SC01".into(),
-            shot: "00412".into(),
-            version: "V002".into(),
-            size_bytes: 1_200_000_000,
-            frameio_path: "SCENES/SC01/00412".into(),
             view_url: None,
-            workstation: "edit-3".into(),
-            uploaded_at: 1_700_000_000,
             previous_version: Some("V001".into()),
+            ..sample_upload()
         });
         assert_eq!(
             serde_json::to_value(&upload).unwrap(),

@@ -195,20 +195,7 @@ mod tests {
     use super::*;
     use postflow_settings::Language;
 
-    fn upload() -> Upload {
-        Upload {
-            file_name: "SC01_UNDLM_00412_V002.mov".into(),
-            scene: "SC01".into(),
-            shot: "00412".into(),
-            version: "V002".into(),
-            size_bytes: 1_200_000_000,
-            frameio_path: "SCENES/SC01/00412".into(),
-            view_url: Some("https://next.frame.io/project/p/view/f".into()),
-            workstation: "edit-3".into(),
-            uploaded_at: 1_700_000_000,
-            previous_version: None,
-        }
-    }
+    use crate::notice::sample_upload as upload;
 
     #[test]
     fn digest_line_is_short_and_links_the_file() {

@@ -147,7 +147,7 @@ impl Tracked {
         self.seen.load(Relaxed)
     }
 
-    fn observation(&self, rel_path: &str) -> Observation {
+    fn observation(&self, rel_path: impl ToString) -> Observation {
         Observation {
             rel_path: rel_path.to_string(),
             size: self.size,
@@ -398,9 +398,7 @@ impl Readiness {
 
     /// Every tracked version, in no particular order.
     pub fn observations(&self) -> impl Iterator<Item = Observation> + '_ {
-        self.files
-            .iter()
-            .map(|(path, t)| t.observation(&path.to_string()))
+        self.files.iter().map(|(path, t)| t.observation(path))
     }
 }
 
