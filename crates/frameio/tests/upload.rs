@@ -30,14 +30,10 @@ async fn a_one_gib_file_arrives_byte_identical_through_parallel_parts() {
         .await
         .unwrap();
 
-    let info = emu.file(&file.id).expect("the file exists in Frame.io");
+    let info = assert_arrived_whole(&emu, &file.id, &path);
     assert!(info.complete);
     assert_eq!(info.file_size, 1024 * MIB);
     assert_eq!(info.part_sizes.len(), 32, "the server chose the parts");
-    assert_eq!(
-        info.checksum.as_deref(),
-        Some(checksum(&path, &info.part_sizes).as_str())
-    );
     assert!(
         info.put_counts.iter().all(|c| *c == 1),
         "each part sent once: {:?}",
@@ -104,11 +100,7 @@ async fn a_stopped_upload_resumes_sending_only_the_missing_parts() {
         .resume_upload(session, done, &path, &opts, &NoObserver)
         .await
         .unwrap();
-    let info = emu.file(&file.id).unwrap();
-    assert_eq!(
-        info.checksum.as_deref(),
-        Some(checksum(&path, &info.part_sizes).as_str())
-    );
+    let info = assert_arrived_whole(&emu, &file.id, &path);
     for i in &done_before {
         assert_eq!(
             info.put_counts[*i], 1,
@@ -149,11 +141,7 @@ async fn parts_survive_5xx_and_dropped_connections() {
         )
         .await
         .unwrap();
-    let info = emu.file(&file.id).unwrap();
-    assert_eq!(
-        info.checksum.as_deref(),
-        Some(checksum(&path, &info.part_sizes).as_str())
-    );
+    assert_arrived_whole(&emu, &file.id, &path);
     assert!(emu.stats().part_put_failures >= 5);
 }
 
@@ -209,11 +197,7 @@ async fn expired_upload_urls_restart_the_upload_from_scratch() {
         emu.file(&session.file_id).is_none(),
         "the stale placeholder was deleted"
     );
-    let info = emu.file(&file.id).unwrap();
-    assert_eq!(
-        info.checksum.as_deref(),
-        Some(checksum(&path, &info.part_sizes).as_str())
-    );
+    assert_arrived_whole(&emu, &file.id, &path);
     assert_eq!(
         recorder.sessions.lock().unwrap().len(),
         1,
@@ -328,10 +312,6 @@ async fn a_bandwidth_cap_paces_parallel_parts_and_the_file_still_arrives_whole()
         took >= Duration::from_millis(1800),
         "2 MiB at 8 Mbit/s took only {took:?}"
     );
-    let info = emu.file(&file.id).unwrap();
-    assert_eq!(
-        info.checksum.as_deref(),
-        Some(checksum(&path, &info.part_sizes).as_str())
-    );
+    assert_arrived_whole(&emu, &file.id, &path);
     assert!(postflow_frameio::Bandwidth::mbps(0).is_none(), "0: no cap");
 }

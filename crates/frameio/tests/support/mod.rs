@@ -112,6 +112,23 @@ impl UploadObserver for Recorder {
     }
 }
 
+/// The file `file_id` is in the emulator, byte-identical to `path`; its
+/// record, for further checks.
+pub fn assert_arrived_whole(
+    emu: &Emulator,
+    file_id: &str,
+    path: &Path,
+) -> postflow_frameio_emulator::FileInfo {
+    let info = emu.file(file_id).expect("the file exists in Frame.io");
+    assert_eq!(
+        info.checksum.as_deref(),
+        Some(checksum(path, &info.part_sizes).as_str()),
+        "{} differs from what arrived",
+        path.display()
+    );
+    info
+}
+
 /// The emulator's checksum of a local file, cut at the server's part sizes.
 pub fn checksum(path: &Path, part_sizes: &[u64]) -> String {
     postflow_frameio_emulator::checksum_of_file(path, part_sizes).unwrap()
