@@ -178,7 +178,12 @@ fn stop(mut child: Child) -> String {
     err
 }
 
+/// `local` is in Frame.io exactly once, byte-identical, at `path`; and the
+/// project holds no two folders of one name anywhere (the path lookup
+/// itself refuses to choose between two).
+#[track_caller]
 fn assert_once(emu: &Emulator, local: &Path, path: &[&str]) {
+    emu.assert_one_folder_per_name();
     let name = local.file_name().unwrap().to_str().unwrap();
     let found = emu.files_named(path, name);
     assert_eq!(found.len(), 1, "{name} must be in Frame.io exactly once");
@@ -408,6 +413,137 @@ async fn two_services_on_one_filespace_make_one_frameio_file_per_render() {
     for (i, f) in files.iter().enumerate() {
         assert_once(&emu, f, &["SCENES", "SC30", &format!("TWO_{i}")]);
     }
+}
+
+/// Workstations started together on an empty project, then renders in new
+/// scenes and shots: every workstation needs the same new folders within
+/// the same second. The emulator holds folder creation back so that they
+/// all list, see a name missing and create it (the race is hit, and
+/// counted); the project must still end with one folder per name and one
+/// byte-identical file per render. Twenty rounds, each on a fresh project.
+fn workstations_race_on_new_folders(workstations: usize, rounds: usize) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut raced = 0;
+    for round in 0..rounds {
+        let emu = rt.block_on(emulator(256 * 1024));
+        emu.faults()
+            .delay_route("create_folder", Duration::from_millis(300));
+        let first = Service::new(&emu);
+        let mut fleet = vec![];
+        for _ in 1..workstations {
+            fleet.push(Service::on(&emu, Some(first.root.clone())));
+        }
+        fleet.insert(0, first);
+        let children: Vec<Child> = fleet.iter().map(Service::start).collect();
+        for (i, svc) in fleet.iter().enumerate() {
+            svc.wait_for(
+                &format!("workstation {i} up"),
+                Duration::from_secs(20),
+                |s| s["running"] == true,
+            );
+        }
+        let renders: Vec<(PathBuf, Vec<String>)> = (0..4u8)
+            .map(|i| {
+                let (scene, shot) = (format!("SC{round:02}{i}"), format!("RACE_{i}"));
+                let local = fleet[0].write(
+                    &format!("{scene}_{shot}_V001.mov"),
+                    300_000 + i as usize * 7,
+                    round as u8 ^ i,
+                );
+                (local, vec!["SCENES".to_string(), scene, shot])
+            })
+            .collect();
+        let settled = |s: &Value| {
+            s["counts"]["done"].as_u64().unwrap_or(0)
+                + s["counts"]["already_in_frameio"].as_u64().unwrap_or(0)
+                == renders.len() as u64
+        };
+        for (i, svc) in fleet.iter().enumerate() {
+            svc.wait_for(
+                &format!("workstation {i}"),
+                Duration::from_secs(90),
+                settled,
+            );
+        }
+        for child in children {
+            stop(child);
+        }
+        for (local, path) in &renders {
+            let path: Vec<&str> = path.iter().map(String::as_str).collect();
+            assert_once(&emu, local, &path);
+        }
+        // 1 SCENES + 4 scenes + 4 shots are needed; more creations mean
+        // workstations created the same folder at once.
+        let stats = emu.stats();
+        assert_eq!(
+            stats.folders_created - stats.folders_deleted,
+            9,
+            "round {round}: every folder made in a race was withdrawn: {stats:?}"
+        );
+        if stats.folders_created > 9 {
+            raced += 1;
+        }
+    }
+    eprintln!("{workstations} workstations: the folder race was hit in {raced} of {rounds} rounds");
+    assert!(
+        raced * 2 >= rounds,
+        "the race was hit in only {raced} of {rounds} rounds; the test proves too little"
+    );
+}
+
+#[test]
+fn two_services_started_together_make_one_folder_per_name_and_one_file_per_render() {
+    workstations_race_on_new_folders(2, 20);
+}
+
+#[test]
+fn three_services_started_together_make_one_folder_per_name_and_one_file_per_render() {
+    workstations_race_on_new_folders(3, 20);
+}
+
+/// A project that already holds two `SCENES/SC01` folders (one with a
+/// render in its shot folder) is converged when the service starts: one
+/// SC01, the render kept, the empty duplicate deleted, and a new render for
+/// the same shot lands beside the kept one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_project_with_two_sc01_folders_is_converged_at_start_and_loses_nothing() {
+    let emu = emulator(256 * 1024).await;
+    let root = emu.root_folder_id();
+    let scenes = emu.create_folder(&root, "SCENES");
+    let first = emu.create_folder(&scenes, "SC01");
+    std::thread::sleep(Duration::from_millis(5));
+    let later = emu.create_folder(&scenes, "SC01");
+    let later_shot = emu.create_folder(&later, "UNDLM_00412");
+    let old = emu.create_uploaded_file(&later_shot, "SC01_UNDLM_00412_V001.mov", b"first cut");
+    assert_eq!(emu.duplicate_folders().len(), 1);
+
+    let svc = Service::new(&emu);
+    let child = svc.start();
+    let v2 = svc.write("SC01_UNDLM_00412_V002.mov", 200_000, 7);
+    svc.wait_for("the new version", Duration::from_secs(60), |s| {
+        s["counts"]["done"].as_u64() == Some(1)
+    });
+    let log = stop(child);
+    assert!(
+        log.contains("duplicate Frame.io folders converged"),
+        "the repair is logged:\n{log}"
+    );
+    assert_eq!(emu.find_path(&["SCENES", "SC01"]), Some(first.clone()));
+    assert!(emu.asset(&later).is_none(), "the emptied duplicate is gone");
+    assert_once(&emu, &v2, &["SCENES", "SC01", "UNDLM_00412"]);
+    let kept = emu.files_named(
+        &["SCENES", "SC01", "UNDLM_00412"],
+        "SC01_UNDLM_00412_V001.mov",
+    );
+    assert_eq!(kept, vec![old.clone()], "the earlier render is kept");
+    assert_eq!(
+        emu.file(&old).unwrap().bytes.as_deref(),
+        Some(&b"first cut"[..])
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,11 +20,13 @@
 //! Before creating a placeholder the engine looks for the name and size in
 //! the shot folder (inside version stacks too). Two workstations can still
 //! both pass that check; so right after creating its placeholder each lists
-//! the folder again, and among the files of that name and size the one with
-//! the smallest id wins: a loser deletes its own placeholder (before sending
-//! any bytes) and records the item as already in Frame.io. Both sides
-//! compute the same winner from the same listing, so exactly one file stays.
-//! (ARCHITECTURE.md states the whole protocol, crash orphans included.)
+//! the folder again, and among the files of that name and size the one
+//! created first (ties: the smallest id) wins: a loser deletes its own
+//! placeholder (before sending any bytes) and records the item as already
+//! in Frame.io. Any later placeholder sees the earlier one, so both sides
+//! agree and exactly one file stays. Folders converge the same way
+//! (`postflow_frameio::structure`). (ARCHITECTURE.md states the whole
+//! protocol, crash orphans included.)
 
 mod pipeline;
 

@@ -7,8 +7,9 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use postflow_core::Event;
 use postflow_discord::{Cause, Notice, Upload};
+use postflow_frameio::structure::seniority;
 use postflow_frameio::{
-    Disposition, Error as FrameioError, FolderFile, Progress, UploadObserver, UploadSession,
+    Disposition, Error as FrameioError, Progress, UploadObserver, UploadSession,
 };
 use postflow_nomenclature::Classification;
 use postflow_queue::{now_ms, Item, ShotRef, Status, StatusKind};
@@ -44,9 +45,11 @@ enum StepError {
     LocalChanged(String),
     /// The watch root is unreachable (filespace offline).
     RootOffline(String),
-    /// Our placeholder vanished from Frame.io (deleted in the web app, or
-    /// withdrawn in favour of another workstation's): start the item over.
-    PlaceholderGone,
+    /// Our placeholder or the shot folder vanished from Frame.io (deleted in
+    /// the web app, withdrawn in favour of another workstation's, or folded
+    /// into the folder of its name created first): start the item over
+    /// without spending an attempt. The text says which.
+    StartOver(&'static str),
     Queue(postflow_queue::Error),
 }
 
@@ -138,11 +141,12 @@ impl Engine {
                 // Frame.io is the source of truth: the same name and size
                 // already there (complete or in flight from another
                 // workstation) is not uploaded again.
-                if let Some(existing) = self
+                let existing = self
                     .client
                     .find_file(&folder_id, &item.file_name, Some(item.size))
-                    .await?
-                {
+                    .await
+                    .map_err(|e| self.folder_gone(item, e))?;
+                if let Some(existing) = existing {
                     tracing::info!(file = %item.file_name, "already in Frame.io; not uploading again");
                     return Ok(Some(Status::AlreadyInFrameio {
                         file_id: existing.asset.id,
@@ -170,7 +174,8 @@ impl Engine {
                         let s = self
                             .client
                             .create_upload(folder_id, &item.file_name, item.size)
-                            .await?;
+                            .await
+                            .map_err(|e| self.folder_gone(item, e))?;
                         // Written before any byte is sent: a crash from here
                         // resumes this placeholder instead of making another.
                         self.queue.transition(
@@ -187,10 +192,18 @@ impl Engine {
                         // Only an item found in this state after a restart can
                         // have left an orphan behind.
                         let orphans_since = if resumed { *requested_at } else { 0 };
-                        if let Some(winner) = self
-                            .earlier_twin(folder_id, item, &s, orphans_since)
-                            .await?
+                        let twin = match self.earlier_twin(folder_id, item, &s, orphans_since).await
                         {
+                            Err(StepError::Frameio(e @ FrameioError::NotFound(_))) => {
+                                // The folder was folded into its twin under
+                                // us (our placeholder moved with it): ours is
+                                // withdrawn and the item starts over there.
+                                self.delete_quietly(&s.file_id).await;
+                                return Err(self.folder_gone(item, e));
+                            }
+                            other => other?,
+                        };
+                        if let Some(winner) = twin {
                             tracing::info!(
                                 file = %item.file_name,
                                 "another workstation is uploading this file; withdrawing ours"
@@ -229,7 +242,8 @@ impl Engine {
                 let file = self
                     .client
                     .wait_for_upload(file_id, &self.config.upload)
-                    .await?;
+                    .await
+                    .map_err(placeholder_gone)?;
                 // The render must not have changed while it was sent.
                 if let Err(e) = self.check_local(item).await {
                     self.delete_quietly(file_id).await;
@@ -324,13 +338,9 @@ impl Engine {
             }
             twins.push(f);
         }
-        let key = |f: &FolderFile| {
-            (
-                f.asset.created_at.clone().unwrap_or_default(),
-                f.asset.id.clone(),
-            )
-        };
-        let first = twins.iter().min_by_key(|f| key(f));
+        let first = twins
+            .iter()
+            .min_by_key(|f| seniority(f.asset.created_at.as_deref(), &f.asset.id));
         Ok(first
             .filter(|f| f.asset.id != ours.file_id)
             .map(|f| f.asset.id.clone()))
@@ -347,7 +357,25 @@ impl Engine {
         let Some(shot) = &item.shot else {
             return Ok(None);
         };
-        let files = self.client.files_in_folder(folder_id).await?;
+        let files = match self.client.files_in_folder(folder_id).await {
+            Ok(files) => files,
+            // The shot folder was folded into its twin since the upload
+            // began; our file moved with its contents: stack where it is.
+            Err(FrameioError::NotFound(_)) => {
+                let Some(parent) = self.client.file(file_id).await?.parent_id else {
+                    return Ok(None);
+                };
+                match self.client.files_in_folder(&parent).await {
+                    Ok(files) => files,
+                    Err(FrameioError::NotFound(_)) => {
+                        tracing::info!(file = %item.file_name, "not stacked: the file is no longer in a folder of its own");
+                        return Ok(None);
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
         let ours_stacked = files
             .iter()
             .any(|f| f.asset.id == file_id && f.stack_id.is_some());
@@ -457,6 +485,21 @@ impl Engine {
         }
     }
 
+    /// A 404 for the shot folder: the remembered path is forgotten (it was
+    /// folded into the folder of its name created first, or deleted by
+    /// hand) and the item starts over, walking the path afresh.
+    fn folder_gone(&self, item: &Item, error: FrameioError) -> StepError {
+        match (error, &item.shot) {
+            (FrameioError::NotFound(_), Some(shot)) => {
+                let path = self.folder_path(shot);
+                self.client
+                    .forget_path(&*self.queue, &self.config.project_root_folder_id, &path);
+                StepError::StartOver("the shot folder is gone from Frame.io")
+            }
+            (e, _) => StepError::Frameio(e),
+        }
+    }
+
     async fn delete_quietly(&self, file_id: &str) {
         match self.client.delete_file(file_id).await {
             Ok(()) | Err(FrameioError::NotFound(_)) => {}
@@ -469,8 +512,8 @@ impl Engine {
     fn fail(&self, item: &Item, error: StepError) -> Outcome {
         let (reason, disposition, error_kind) = match error {
             StepError::RootOffline(why) => return Outcome::Offline(why),
-            StepError::PlaceholderGone => {
-                tracing::info!(file = %item.file_name, "the placeholder is gone from Frame.io; starting the item over");
+            StepError::StartOver(why) => {
+                tracing::info!(file = %item.file_name, "{why}; starting the item over");
                 let _ = self
                     .queue
                     .transition(item.id, item.status.kind(), Status::Queued);
@@ -607,7 +650,7 @@ impl UploadObserver for Persist<'_> {
 fn placeholder_gone(error: FrameioError) -> StepError {
     match error {
         FrameioError::NotFound(_) | FrameioError::Storage { status: 404, .. } => {
-            StepError::PlaceholderGone
+            StepError::StartOver("the placeholder is gone from Frame.io")
         }
         other => StepError::Frameio(other),
     }

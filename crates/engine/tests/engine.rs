@@ -168,7 +168,11 @@ fn assert_uploaded_once_at_its_shot(emu: &Emulator, root: &Path, rel: &str) {
     assert_uploaded_once(emu, root, rel, &path);
 }
 
+/// Exactly once, complete and byte-identical at `path`, in a project with
+/// no two folders of one name anywhere.
+#[track_caller]
 fn assert_uploaded_once(emu: &Emulator, root: &Path, rel: &str, path: &[&str]) {
+    emu.assert_one_folder_per_name();
     let name = rel.rsplit('/').next().unwrap();
     let files = emu.files_named(path, name);
     assert_eq!(

@@ -57,7 +57,18 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router<Arc<Shared>> {
             "/v4/accounts/{account_id}/projects/{project_id}",
             get(project),
         )
-        .route("/v4/accounts/{account_id}/folders/{folder_id}", get(folder))
+        .route(
+            "/v4/accounts/{account_id}/folders/{folder_id}",
+            get(folder).delete(delete_folder),
+        )
+        .route(
+            "/v4/accounts/{account_id}/folders/{folder_id}/move",
+            patch(move_folder),
+        )
+        .route(
+            "/v4/accounts/{account_id}/version_stacks/{version_stack_id}/move",
+            patch(move_version_stack),
+        )
         .route(
             "/v4/accounts/{account_id}/folders/{folder_id}/children",
             get(children),
@@ -120,6 +131,9 @@ fn classify(method: &Method, matched: Option<&str>) -> RouteClass {
         ("DELETE", "/files/{file_id}") => RouteClass::Delete,
         ("GET", "/files/{file_id}/status") => RouteClass::Status,
         ("PATCH", "/files/{file_id}/move") => RouteClass::Move,
+        ("DELETE", "/folders/{folder_id}") => RouteClass::DeleteFolder,
+        ("PATCH", "/folders/{folder_id}/move") => RouteClass::MoveFolder,
+        ("PATCH", "/version_stacks/{version_stack_id}/move") => RouteClass::MoveVersionStack,
         ("GET", "/version_stacks/{version_stack_id}") => RouteClass::VersionStack,
         ("GET", "/version_stacks/{version_stack_id}/children") => RouteClass::VersionStackChildren,
         _ => RouteClass::OtherApi,
@@ -220,6 +234,12 @@ async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -
         return with_rate_headers(error.into_response(), decision);
     }
 
+    // Before the handler acts: a slow create widens the window in which two
+    // clients both see a folder missing (see `Faults::delay_route`).
+    let before = shared.faults.route_delay(class);
+    if !before.is_zero() {
+        tokio::time::sleep(before).await;
+    }
     let response = next.run(request).await;
     let response = if response.status() == StatusCode::METHOD_NOT_ALLOWED {
         ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed").into_response()
@@ -821,6 +841,22 @@ async fn version_stack_children(
     page_response(&query, &stack_id, &path, items)
 }
 
+/// The `parent_id` of a move request.
+fn parent_id_field(headers: &HeaderMap, body: &Bytes) -> Result<String, ApiError> {
+    let data = parse_data(headers, body, &["parent_id"])?;
+    match data.get("parent_id") {
+        Some(Value::String(id)) => Ok(id.clone()),
+        Some(_) => Err(ApiError::unprocessable(
+            "/data/parent_id",
+            "parent_id must be a string",
+        )),
+        None => Err(ApiError::unprocessable(
+            "/data/parent_id",
+            "parent_id is required",
+        )),
+    }
+}
+
 async fn move_file(
     State(shared): State<Arc<Shared>>,
     Path((account_id, file_id)): Path<(String, String)>,
@@ -828,22 +864,7 @@ async fn move_file(
     body: Bytes,
 ) -> ApiResult {
     check_account(&shared, &account_id)?;
-    let data = parse_data(&headers, &body, &["parent_id"])?;
-    let parent_id = match data.get("parent_id") {
-        Some(Value::String(id)) => id.clone(),
-        Some(_) => {
-            return Err(ApiError::unprocessable(
-                "/data/parent_id",
-                "parent_id must be a string",
-            ))
-        }
-        None => {
-            return Err(ApiError::unprocessable(
-                "/data/parent_id",
-                "parent_id is required",
-            ))
-        }
-    };
+    let parent_id = parent_id_field(&headers, &body)?;
     let mut state = shared.lock();
     state
         .file(&file_id)
@@ -857,6 +878,86 @@ async fn move_file(
         .file(&file_id)
         .ok_or_else(|| ApiError::not_found("File"))?;
     ok(render::asset(&shared, &state, asset))
+}
+
+/// Deletes a folder with everything in it, as Frame.io does (its files
+/// are gone from the API). The project's root folder cannot be deleted.
+async fn delete_folder(
+    State(shared): State<Arc<Shared>>,
+    Path((account_id, folder_id)): Path<(String, String)>,
+) -> ApiResult {
+    check_account(&shared, &account_id)?;
+    let mut state = shared.lock();
+    let folder = state
+        .folder(&folder_id)
+        .ok_or_else(|| ApiError::not_found("Folder"))?;
+    if folder.parent_id.is_none() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "The project's root folder cannot be deleted",
+        ));
+    }
+    state.delete_folder(&folder_id);
+    state.stats.folders_deleted += 1;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn move_folder(
+    State(shared): State<Arc<Shared>>,
+    Path((account_id, folder_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    check_account(&shared, &account_id)?;
+    let parent_id = parent_id_field(&headers, &body)?;
+    let mut state = shared.lock();
+    let folder = state
+        .folder(&folder_id)
+        .ok_or_else(|| ApiError::not_found("Folder"))?;
+    if folder.parent_id.is_none() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "The project's root folder cannot be moved",
+        ));
+    }
+    state
+        .folder(&parent_id)
+        .ok_or_else(|| ApiError::not_found("Destination folder"))?;
+    if state.is_within(&parent_id, &folder_id) {
+        return Err(ApiError::unprocessable(
+            "/data/parent_id",
+            "a folder cannot be moved into itself or one of its subfolders",
+        ));
+    }
+    state.move_asset(&folder_id, &parent_id);
+    state.stats.folders_moved += 1;
+    let folder = state
+        .folder(&folder_id)
+        .ok_or_else(|| ApiError::not_found("Folder"))?;
+    ok(render::asset(&shared, &state, folder))
+}
+
+async fn move_version_stack(
+    State(shared): State<Arc<Shared>>,
+    Path((account_id, stack_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    check_account(&shared, &account_id)?;
+    let parent_id = parent_id_field(&headers, &body)?;
+    let mut state = shared.lock();
+    state
+        .stack(&stack_id)
+        .ok_or_else(|| ApiError::not_found("Version stack"))?;
+    state
+        .folder(&parent_id)
+        .ok_or_else(|| ApiError::not_found("Destination folder"))?;
+    state.move_asset(&stack_id, &parent_id);
+    state.stats.version_stacks_moved += 1;
+    let stack = state
+        .stack(&stack_id)
+        .ok_or_else(|| ApiError::not_found("Version stack"))?;
+    ok(render::asset(&shared, &state, stack))
 }
 
 /// A minimal page for `view_url`s: the asset's name, kind and status.

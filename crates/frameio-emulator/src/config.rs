@@ -45,6 +45,12 @@ pub enum RouteClass {
     VersionStackChildren,
     /// `PATCH /v4/accounts/{a}/files/{id}/move`
     Move,
+    /// `DELETE /v4/accounts/{a}/folders/{f}`
+    DeleteFolder,
+    /// `PATCH /v4/accounts/{a}/folders/{f}/move`
+    MoveFolder,
+    /// `PATCH /v4/accounts/{a}/version_stacks/{id}/move`
+    MoveVersionStack,
     /// Any other `/v4` path or method (answered 404/405).
     OtherApi,
     /// `GET /ims/authorize/v2`
@@ -61,7 +67,7 @@ pub enum RouteClass {
 
 impl RouteClass {
     /// Every class, in declaration order.
-    pub const ALL: [RouteClass; 22] = [
+    pub const ALL: [RouteClass; 25] = [
         RouteClass::Me,
         RouteClass::Accounts,
         RouteClass::Workspaces,
@@ -78,6 +84,9 @@ impl RouteClass {
         RouteClass::VersionStack,
         RouteClass::VersionStackChildren,
         RouteClass::Move,
+        RouteClass::DeleteFolder,
+        RouteClass::MoveFolder,
+        RouteClass::MoveVersionStack,
         RouteClass::OtherApi,
         RouteClass::Authorize,
         RouteClass::Token,
@@ -105,6 +114,9 @@ impl RouteClass {
             RouteClass::VersionStack => "version_stack",
             RouteClass::VersionStackChildren => "version_stack_children",
             RouteClass::Move => "move",
+            RouteClass::DeleteFolder => "delete_folder",
+            RouteClass::MoveFolder => "move_folder",
+            RouteClass::MoveVersionStack => "move_version_stack",
             RouteClass::OtherApi => "other",
             RouteClass::Authorize => "authorize",
             RouteClass::Token => "token",
@@ -187,7 +199,8 @@ impl RateLimit {
 /// [`RateLimits::default`] uses the limits the OpenAPI description documents
 /// per endpoint ("Rate Limits: N calls per ... per account_user"):
 /// create folder 3/s, local upload 5/s, upload status 5/s, file 10/s,
-/// create version stack 10/min, everything else 100/min.
+/// create version stack 10/min, move a folder or a version stack 10/min,
+/// delete a folder 60/min, everything else 100/min.
 /// [`RateLimits::unlimited`] never answers 429 (the headers are still sent).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimits {
@@ -204,7 +217,10 @@ impl Default for RateLimits {
                     RouteClass::CreateFolder => RateLimit::per_second(3),
                     RouteClass::LocalUpload | RouteClass::Status => RateLimit::per_second(5),
                     RouteClass::File => RateLimit::per_second(10),
-                    RouteClass::VersionStacks => RateLimit::per_minute(10),
+                    RouteClass::VersionStacks
+                    | RouteClass::MoveFolder
+                    | RouteClass::MoveVersionStack => RateLimit::per_minute(10),
+                    RouteClass::DeleteFolder => RateLimit::per_minute(60),
                     _ => RateLimit::per_minute(100),
                 };
                 (c, limit)

@@ -317,16 +317,27 @@ impl Emulator {
         state.children(stack_id).map(|(_, a)| info(a)).collect()
     }
 
-    /// The folder reached from the root folder by exact names (the oldest
-    /// when names repeat); `&[]` is the root. `None` when missing.
+    /// The folder reached from the root folder by names (`&[]` is the
+    /// root); `None` when one is missing.
+    ///
+    /// # Panics
+    /// When a folder on the way has two or more siblings of its name
+    /// (compared case-insensitively): a project PostFlow made never has
+    /// them, and a lookup by name must not pick one of two silently.
+    #[track_caller]
     pub fn find_path(&self, path: &[&str]) -> Option<String> {
         let state = self.shared().lock();
-        state.find_path(&self.shared().seed.root_folder_id, path)
+        match state.find_path(&self.shared().seed.root_folder_id, path) {
+            Ok(found) => found,
+            Err(duplicate) => panic!("find_path {path:?}: {duplicate}"),
+        }
     }
 
     /// The ids of the files named `name` in the folder at `path` (see
-    /// [`Emulator::find_path`]), including those inside its version stacks:
-    /// what "this render is in Frame.io exactly once" is checked against.
+    /// [`Emulator::find_path`], which panics on duplicate folders),
+    /// including those inside its version stacks: what "this render is in
+    /// Frame.io exactly once" is checked against.
+    #[track_caller]
     pub fn files_named(&self, path: &[&str], name: &str) -> Vec<String> {
         let Some(folder) = self.find_path(path) else {
             return Vec::new();
@@ -345,6 +356,29 @@ impl Emulator {
             }
         }
         found
+    }
+
+    /// Every folder of the project holding two or more folders of one name
+    /// (compared case-insensitively), one line each, such as
+    /// `/SCENES: 2 folders named "SC01"`. Empty for a well-kept project.
+    pub fn duplicate_folders(&self) -> Vec<String> {
+        let state = self.shared().lock();
+        state.duplicate_folders(&self.shared().seed.root_folder_id)
+    }
+
+    /// Fails the test when any folder of the project holds two folders of
+    /// one name (see [`Emulator::duplicate_folders`]).
+    ///
+    /// # Panics
+    /// When there is a duplicate anywhere in the tree.
+    #[track_caller]
+    pub fn assert_one_folder_per_name(&self) {
+        let duplicates = self.duplicate_folders();
+        assert!(
+            duplicates.is_empty(),
+            "the Frame.io project has duplicate folders:\n  {}",
+            duplicates.join("\n  ")
+        );
     }
 
     /// Creates a folder directly (not counted in [`Stats`]).

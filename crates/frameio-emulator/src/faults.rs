@@ -28,6 +28,8 @@ struct Pending {
     burst_5xx: u32,
     /// class -> (times left, status)
     fail_api: HashMap<RouteClass, (u32, u16)>,
+    /// class -> delay before the handler acts
+    route_delay: HashMap<RouteClass, Duration>,
 }
 
 fn take_counted<K: std::hash::Hash + Eq, V: Copy>(
@@ -70,6 +72,15 @@ impl FaultState {
 
     pub(crate) fn delay(&self) -> Duration {
         self.pending().slow
+    }
+
+    /// How long a `/v4` request of `class` waits before its handler acts.
+    pub(crate) fn route_delay(&self, class: RouteClass) -> Duration {
+        self.pending()
+            .route_delay
+            .get(&class)
+            .copied()
+            .unwrap_or_default()
     }
 
     /// Whether this `/v4` request falls in a 5xx burst (consumed).
@@ -136,6 +147,27 @@ impl Faults {
         self.shared.faults.pending().slow = delay;
     }
 
+    /// Every `/v4` request of the route class `route_class` (such as
+    /// `"create_folder"`) waits `delay` after authentication and rate
+    /// limiting and *before* its handler acts; `Duration::ZERO` stops it.
+    /// Unlike [`Faults::slow`], which delays answers after the work is
+    /// done, this holds the work itself back: two clients that list a
+    /// folder, see a name missing and create it both land inside the
+    /// window, as two workstations do on a slow day.
+    ///
+    /// # Panics
+    /// When `route_class` is unknown or not a `/v4` class.
+    pub fn delay_route(&self, route_class: &str, delay: Duration) {
+        let class = RouteClass::named(route_class);
+        assert!(class.is_api(), "delay_route applies to /v4 classes only");
+        let mut pending = self.shared.faults.pending();
+        if delay.is_zero() {
+            pending.route_delay.remove(&class);
+        } else {
+            pending.route_delay.insert(class, delay);
+        }
+    }
+
     /// The next `count` `/v4` requests answer 503 with a JSON error body and
     /// the rate-limit headers, before authentication or rate limiting.
     pub fn burst_5xx(&self, count: u32) {
@@ -190,7 +222,7 @@ impl Faults {
         }
     }
 
-    /// Removes every pending fault and stops `slow`.
+    /// Removes every pending fault and stops `slow` and `delay_route`.
     pub fn clear(&self) {
         *self.shared.faults.pending() = Pending::default();
     }

@@ -21,6 +21,8 @@
 //! `include_total_count`); `POST .../folders/{f}/folders`;
 //! `POST .../folders/{f}/files/local_upload`; `GET .../files/{id}`,
 //! `.../status`; `DELETE .../files/{id}`; `PATCH .../files/{id}/move`;
+//! `DELETE .../folders/{f}` (recursive, as Frame.io's);
+//! `PATCH .../folders/{f}/move`; `PATCH .../version_stacks/{id}/move`;
 //! `POST .../folders/{f}/version_stacks`; `GET .../version_stacks/{id}` and
 //! `.../children`. One user, account, workspace and project (with its root
 //! folder) are seeded. Every `/v4` call needs a bearer token; every `/v4`
@@ -43,7 +45,8 @@
 //! those of [`RouteClass::name`]: `me`, `accounts`, `workspaces`,
 //! `projects`, `project`, `folder`, `children`, `create_folder`,
 //! `local_upload`, `status`, `file`, `delete`, `version_stacks` (create),
-//! `version_stack` (get one), `version_stack_children`, `move`, `other`
+//! `version_stack` (get one), `version_stack_children`, `move`,
+//! `delete_folder`, `move_folder`, `move_version_stack`, `other`
 //! (unknown `/v4` routes), and, outside `/v4`, `authorize`, `token`,
 //! `revoke`, `upload` (part PUTs) and `view`.
 //!
@@ -55,7 +58,15 @@
 //!
 //! # Faults
 //! [`Faults`]: failing part PUTs, connections cut mid-body, slow answers,
-//! 5xx bursts, expired upload URLs, failing route classes, failed uploads.
+//! work held back per route class (`delay_route`: the window of a folder
+//! race), 5xx bursts, expired upload URLs, failing route classes, failed
+//! uploads.
+//!
+//! # Inspection
+//! [`Emulator::find_path`] and [`Emulator::files_named`] look folders up
+//! by name and panic when a name is not unique;
+//! [`Emulator::duplicate_folders`] and
+//! [`Emulator::assert_one_folder_per_name`] check the whole tree.
 
 pub mod api;
 pub mod checksum;

@@ -624,6 +624,28 @@ impl State {
         self.refresh_stack(new_parent);
     }
 
+    /// Moves a folder or a version stack into the folder `new_parent`
+    /// (both must exist; see [`State::is_within`] for folders).
+    pub(crate) fn move_asset(&mut self, id: &str, new_parent: &str) {
+        self.detach(id);
+        self.attach(id, new_parent);
+        if let Some(asset) = self.assets.get_mut(id) {
+            asset.updated_at = SystemTime::now();
+        }
+    }
+
+    /// Whether `id` is `ancestor` or lies somewhere inside it.
+    pub(crate) fn is_within(&self, id: &str, ancestor: &str) -> bool {
+        let mut current = Some(id);
+        while let Some(at) = current {
+            if at == ancestor {
+                return true;
+            }
+            current = self.assets.get(at).and_then(|a| a.parent_id.as_deref());
+        }
+        false
+    }
+
     /// Creates a version stack in `folder` holding `file_ids`, oldest first.
     pub(crate) fn create_stack(&mut self, folder: &str, file_ids: &[String]) -> String {
         let name = file_ids
@@ -659,17 +681,70 @@ impl State {
         }
     }
 
-    /// The folder reached from `root` by exact names (the oldest of
-    /// duplicates).
-    pub(crate) fn find_path(&self, root: &str, path: &[&str]) -> Option<String> {
-        let mut current = self.folder(root)?.id.clone();
-        for name in path {
-            current = self
+    /// The folder reached from `root` by names, each of which must name
+    /// exactly one folder among its siblings (compared case-insensitively,
+    /// as PostFlow looks folders up). `Ok(None)` when a name is missing;
+    /// `Err` with a readable line when a name is not unique: a lookup by
+    /// name must never pick one of two silently.
+    pub(crate) fn find_path(&self, root: &str, path: &[&str]) -> Result<Option<String>, String> {
+        let Some(mut current) = self.folder(root).map(|f| f.id.clone()) else {
+            return Ok(None);
+        };
+        for (depth, name) in path.iter().enumerate() {
+            let wanted = name.to_lowercase();
+            let mut matches = self
                 .children(&current)
-                .find(|(_, a)| matches!(a.body, AssetBody::Folder) && a.name == *name)
-                .map(|(_, a)| a.id.clone())?;
+                .filter(|(_, a)| matches!(a.body, AssetBody::Folder))
+                .filter(|(_, a)| a.name.to_lowercase() == wanted)
+                .map(|(_, a)| a.id.clone());
+            let Some(first) = matches.next() else {
+                return Ok(None);
+            };
+            let more = matches.count();
+            if more > 0 {
+                return Err(format!(
+                    "{} folders named {name:?} in /{}",
+                    more + 1,
+                    path[..depth].join("/")
+                ));
+            }
+            current = first;
         }
-        Some(current)
+        Ok(Some(current))
+    }
+
+    /// Every folder that holds two or more folders of one name (compared
+    /// case-insensitively), anywhere under `root`: one line each, such as
+    /// `/SCENES: 2 folders named "SC01"`.
+    pub(crate) fn duplicate_folders(&self, root: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut pending = vec![(root.to_owned(), String::new())];
+        while let Some((folder, at)) = pending.pop() {
+            let mut by_name: BTreeMap<String, Vec<&Asset>> = BTreeMap::new();
+            for (_, child) in self.children(&folder) {
+                if matches!(child.body, AssetBody::Folder) {
+                    by_name
+                        .entry(child.name.to_lowercase())
+                        .or_default()
+                        .push(child);
+                }
+            }
+            for same in by_name.values() {
+                if same.len() > 1 {
+                    found.push(format!(
+                        "{}: {} folders named {:?}",
+                        if at.is_empty() { "/" } else { &at },
+                        same.len(),
+                        same[0].name
+                    ));
+                }
+                for child in same {
+                    pending.push((child.id.clone(), format!("{at}/{}", child.name)));
+                }
+            }
+        }
+        found.sort();
+        found
     }
 
     /// Sum of the sizes of completely uploaded files.

@@ -23,6 +23,12 @@ pub struct Stats {
     pub files_moved: u64,
     /// Files deleted through `DELETE .../files/{id}`.
     pub files_deleted: u64,
+    /// Folders deleted through `DELETE .../folders/{id}`.
+    pub folders_deleted: u64,
+    /// Folders moved through `PATCH .../folders/{id}/move`.
+    pub folders_moved: u64,
+    /// Version stacks moved through `PATCH .../version_stacks/{id}/move`.
+    pub version_stacks_moved: u64,
     /// Part PUTs that stored their part (answered 200).
     pub part_puts: u64,
     /// Part PUTs that did not store their part: rejected, failed by a fault,

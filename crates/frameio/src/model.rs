@@ -91,6 +91,9 @@ pub struct Folder {
     pub name: String,
     #[serde(default)]
     pub parent_id: Option<String>,
+    /// RFC 3339, with microseconds on Frame.io (`2023-09-25T19:18:29.614189Z`).
+    #[serde(default)]
+    pub created_at: Option<String>,
 }
 
 /// A file as Frame.io describes it.

@@ -595,10 +595,11 @@ impl postflow_frameio::FolderCache for Queue {
     }
 
     fn remove(&self, key: &str) {
-        if let Err(e) = self
-            .conn()
-            .execute("DELETE FROM folder_cache WHERE key = ?1", [key])
-        {
+        // `substr`, not LIKE: shot names are full of `_`, a LIKE wildcard.
+        if let Err(e) = self.conn().execute(
+            "DELETE FROM folder_cache WHERE key = ?1 OR substr(key, 1, length(?1) + 1) = ?1 || '/'",
+            [key],
+        ) {
             tracing::warn!("folder cache delete failed: {e}");
         }
     }

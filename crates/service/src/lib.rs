@@ -163,6 +163,16 @@ pub async fn run(
     };
     config.team_notices = settings.discord.enabled;
     config.workstation = workstation();
+    // Duplicate folders left in the project (by an older PostFlow, or by
+    // hand) are folded into the first created, in the background: uploads
+    // never wait for it, and the walks they make converge what they meet.
+    let repair = {
+        let client = client.clone();
+        let queue = queue.clone();
+        let root = config.project_root_folder_id.clone();
+        let structure = nomenclature.structure_root().to_string();
+        tokio::spawn(async move { repair_structure(&client, &queue, &root, &structure).await })
+    };
     let engine = Engine::new(
         queue.clone(),
         client,
@@ -256,10 +266,33 @@ pub async fn run(
         let _ = tokio::time::timeout(Duration::from_secs(10), notifier).await;
     }
     watcher.stop().await;
+    repair.abort();
     heartbeat.abort();
     states.abort();
     bridge.abort();
     finish(&queue, &beat)
+}
+
+/// Folds duplicate folders under the structure root (scenes, then shots)
+/// into the folder of each name created first, and says what it did. With
+/// no structure root the scene folders sit in the project's root among the
+/// team's own folders: those are left to the walks, which converge only the
+/// names PostFlow needs.
+async fn repair_structure(client: &Client, queue: &Queue, root: &str, structure: &str) {
+    if structure.is_empty() {
+        return;
+    }
+    match client.repair_structure(queue, root, &[structure], 2).await {
+        Ok(r) if r.folders_folded > 0 || !r.left.is_empty() => tracing::info!(
+            folded = r.folders_folded,
+            moved = r.items_moved,
+            deleted = r.folders_deleted,
+            left = r.left.len(),
+            "duplicate Frame.io folders converged into the first created"
+        ),
+        Ok(_) => tracing::debug!("no duplicate Frame.io folders under {structure}"),
+        Err(e) => tracing::warn!("cannot check {structure} for duplicate folders yet: {e}"),
+    }
 }
 
 /// The last heartbeat: stopped cleanly.

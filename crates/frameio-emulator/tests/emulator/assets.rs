@@ -96,14 +96,13 @@ async fn discovery_reaches_the_root_folder() {
 }
 
 /// Folders are created as asked, duplicates included (the client must
-/// dedupe); `find_path` walks exact names.
+/// converge); `find_path` walks names case-insensitively and refuses to
+/// choose between two; `duplicate_folders` finds every duplicate.
 #[tokio::test]
 async fn folders_duplicates_and_find_path() {
     let h = Harness::start().await;
     let root = h.emu.root_folder_id();
     let first = h.api_create_folder(&root, "SEQ010").await;
-    let second = h.api_create_folder(&root, "SEQ010").await;
-    assert_ne!(first["id"], second["id"], "no dedupe");
     assert_eq!(first["parent_id"], root.as_str());
     assert_eq!(first["type"], "folder");
     assert!(first["cover_file_id"].is_null());
@@ -116,14 +115,42 @@ async fn folders_duplicates_and_find_path() {
         h.emu.find_path(&["SEQ010", "SH0010"]).as_deref(),
         shot["id"].as_str()
     );
-    assert_eq!(h.emu.find_path(&["seq010"]), None, "exact names");
+    assert_eq!(
+        h.emu.find_path(&["seq010"]).as_deref(),
+        Some(first_id),
+        "names compare case-insensitively, as PostFlow's lookups do"
+    );
     assert_eq!(h.emu.find_path(&["SEQ010", "SH0020"]), None);
+    assert!(h.emu.duplicate_folders().is_empty());
+    h.emu.assert_one_folder_per_name();
+
+    // A second SEQ010 (in another case) and a second SH0010 under it.
+    let second = h.api_create_folder(&root, "seq010").await;
+    assert_ne!(first["id"], second["id"], "no dedupe");
+    let second_id = second["id"].as_str().expect("id");
+    h.api_create_folder(second_id, "SH0010").await;
+    h.api_create_folder(second_id, "sh0010").await;
     let children = h.emu.folder_children(&root);
     assert_eq!(children.len(), 2);
-    assert!(children
-        .iter()
-        .all(|c| c.kind == AssetKind::Folder && c.name == "SEQ010"));
-    assert_eq!(h.emu.stats().folders_created, 3);
+    assert!(children.iter().all(|c| c.kind == AssetKind::Folder));
+    assert_eq!(h.emu.stats().folders_created, 5);
+    assert_eq!(
+        h.emu.duplicate_folders(),
+        vec![
+            "/: 2 folders named \"SEQ010\"".to_owned(),
+            "/seq010: 2 folders named \"SH0010\"".to_owned(),
+        ]
+    );
+    let lookup = std::panic::catch_unwind(|| h.emu.find_path(&["SEQ010", "SH0010"]));
+    let message = *lookup
+        .expect_err("a lookup by name must fail when there are two")
+        .downcast::<String>()
+        .expect("message");
+    assert!(message.contains("2 folders named \"SEQ010\""), "{message}");
+    let files = std::panic::catch_unwind(|| h.emu.files_named(&["SEQ010"], "x.mov"));
+    assert!(files.is_err(), "files_named resolves its path strictly too");
+    let helper = std::panic::catch_unwind(|| h.emu.assert_one_folder_per_name());
+    assert!(helper.is_err(), "the helper fails on any duplicate");
 
     let got = expect_json(
         h.get(&h.acct(&format!("/folders/{first_id}"))).await,
@@ -499,6 +526,133 @@ async fn delete_folder_removes_a_subtree() {
         StatusCode::NOT_FOUND,
     )
     .await;
+}
+
+/// Folders and version stacks move through the API; a folder DELETE
+/// takes its subtree (as Frame.io's does); the root can be neither moved
+/// nor deleted, and no folder moves into itself.
+#[tokio::test]
+async fn folders_and_stacks_move_and_folders_delete_through_the_api() {
+    let h = Harness::start().await;
+    let root = h.emu.root_folder_id();
+    let a = h.emu.create_folder(&root, "A");
+    let b = h.emu.create_folder(&root, "B");
+    let inner = h.emu.create_folder(&a, "INNER");
+    let v1 = h.emu.create_uploaded_file(&a, "v1.mov", b"1");
+    let v2 = h.emu.create_uploaded_file(&a, "v2.mov", b"2");
+    let url = h.acct(&format!("/folders/{a}/version_stacks"));
+    let stack = expect_json(
+        h.post(&url, &json!({"data": {"file_ids": [v1, v2]}})).await,
+        StatusCode::CREATED,
+    )
+    .await["data"]["id"]
+        .as_str()
+        .expect("stack id")
+        .to_owned();
+    let h = &h;
+    let patch = |path: String, parent: &str| {
+        let body = json!({"data": {"parent_id": parent}});
+        let url = h.acct(&path);
+        async move { h.send_json(reqwest::Method::PATCH, &url, &body).await }
+    };
+
+    let moved = expect_json(
+        patch(format!("/folders/{inner}/move"), &b).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(moved["data"]["parent_id"], b.as_str());
+    let moved = expect_json(
+        patch(format!("/version_stacks/{stack}/move"), &b).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(moved["data"]["type"], "version_stack");
+    assert_eq!(h.emu.folder_children(&a).len(), 0);
+    let in_b: Vec<String> = h
+        .emu
+        .folder_children(&b)
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(in_b, vec![inner.clone(), stack.clone()]);
+    assert_eq!(
+        h.emu.version_stack_children(&stack).len(),
+        2,
+        "versions travel with their stack"
+    );
+
+    expect_error(
+        patch(format!("/folders/{b}/move"), &inner).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    expect_error(
+        patch(format!("/folders/{root}/move"), &b).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    expect_error(
+        patch(format!("/version_stacks/{stack}/move"), &v1).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    let delete = |id: &str| {
+        let url = h.acct(&format!("/folders/{id}"));
+        async move {
+            h.http
+                .delete(url)
+                .bearer_auth(&h.token)
+                .send()
+                .await
+                .expect("answered")
+        }
+    };
+    expect_error(delete(&root).await, StatusCode::FORBIDDEN).await;
+    let gone = delete(&b).await;
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    assert!(h.emu.asset(&inner).is_none() && h.emu.asset(&stack).is_none());
+    assert!(h.emu.was_deleted(&v1) && h.emu.was_deleted(&v2));
+    expect_error(delete(&b).await, StatusCode::NOT_FOUND).await;
+    let stats = h.emu.stats();
+    assert_eq!(
+        (
+            stats.folders_moved,
+            stats.version_stacks_moved,
+            stats.folders_deleted
+        ),
+        (1, 1, 1)
+    );
+}
+
+/// `delay_route` holds the work back, not just the answer: a folder
+/// created during the delay is not there yet for a listing.
+#[tokio::test]
+async fn a_delayed_route_acts_only_after_its_delay() {
+    let h = Harness::start().await;
+    let root = h.emu.root_folder_id();
+    h.emu
+        .faults()
+        .delay_route("create_folder", std::time::Duration::from_millis(400));
+    let create = h.api_create_folder(&root, "LATE");
+    let look = async {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        h.emu.find_path(&["LATE"])
+    };
+    let (created, seen_meanwhile) = tokio::join!(create, look);
+    assert_eq!(seen_meanwhile, None, "not created during the delay");
+    assert_eq!(
+        h.emu.find_path(&["LATE"]).as_deref(),
+        created["id"].as_str()
+    );
+    h.emu.faults().clear();
+    let started = std::time::Instant::now();
+    h.api_create_folder(&root, "PROMPT").await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(400),
+        "clear stops it"
+    );
 }
 
 /// Dropping a clone keeps the server; `shutdown` (or dropping the last

@@ -516,6 +516,8 @@ const MOVE: &str = "/v4/accounts/{account_id}/files/{file_id}/move";
 const CREATE_STACK: &str = "/v4/accounts/{account_id}/folders/{folder_id}/version_stacks";
 const STACK: &str = "/v4/accounts/{account_id}/version_stacks/{version_stack_id}";
 const STACK_CHILDREN: &str = "/v4/accounts/{account_id}/version_stacks/{version_stack_id}/children";
+const MOVE_FOLDER: &str = "/v4/accounts/{account_id}/folders/{folder_id}/move";
+const MOVE_STACK: &str = "/v4/accounts/{account_id}/version_stacks/{version_stack_id}/move";
 
 /// Every kind of JSON answer, validated against the spec.
 #[tokio::test]
@@ -681,7 +683,7 @@ async fn every_answer_matches_the_openapi_spec() {
         .expect("id")
         .to_owned();
     answers.extend([v2, v3]);
-    h.emu.create_folder(&sub, "plates");
+    let plates = h.emu.create_folder(&sub, "plates");
 
     let stack = h
         .post(
@@ -744,6 +746,39 @@ async fn every_answer_matches_the_openapi_spec() {
         )
         .await,
     );
+
+    let moved_folder = h
+        .send_json(
+            reqwest::Method::PATCH,
+            &h.acct(&format!("/folders/{plates}/move")),
+            &json!({"data": {"parent_id": root}}),
+        )
+        .await;
+    answers.push(answer("moved folder", MOVE_FOLDER, "patch", moved_folder).await);
+    let moved_stack = h
+        .send_json(
+            reqwest::Method::PATCH,
+            &h.acct(&format!("/version_stacks/{stack_id}/move")),
+            &json!({"data": {"parent_id": root}}),
+        )
+        .await;
+    answers.push(answer("moved version stack", MOVE_STACK, "patch", moved_stack).await);
+    let into_itself = h
+        .send_json(
+            reqwest::Method::PATCH,
+            &h.acct(&format!("/folders/{plates}/move")),
+            &json!({"data": {"parent_id": plates}}),
+        )
+        .await;
+    answers.push(answer("422 folder into itself", MOVE_FOLDER, "patch", into_itself).await);
+    let delete_folder = h
+        .http
+        .delete(h.acct(&format!("/folders/{plates}")))
+        .bearer_auth(&h.token)
+        .send()
+        .await
+        .expect("answered");
+    answers.push(answer("delete folder", FOLDER, "delete", delete_folder).await);
 
     // Errors.
     let no_token = h.http.get(h.url("/v4/me")).send().await.expect("answered");
