@@ -546,6 +546,103 @@ async fn a_project_with_two_sc01_folders_is_converged_at_start_and_loses_nothing
     );
 }
 
+/// The issue as a user met it: `SC01_UNDLM_00412_V002.mov` uploaded, then
+/// re-rendered in place at exactly the same size. The fix must reach
+/// Frame.io once, on top of the earlier copy, and the team be told it is a
+/// re-render; SIGKILLs during the re-render's upload change nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_same_size_rerender_is_uploaded_once_told_as_such_and_survives_sigkills() {
+    let emu = emulator(256 * 1024).await;
+    let fake = DiscordFake::start().await;
+    let svc = Service::with_discord(&emu, &fake, 1);
+    let name = "SC01_UNDLM_00412_V002.mov";
+    let path = ["SCENES", "SC01", "UNDLM_00412"];
+    let local = svc.write(name, 12_000_000, 1);
+    let child = svc.start();
+    svc.wait_for("the first render", Duration::from_secs(60), |s| {
+        s["counts"]["done"].as_u64() == Some(1)
+    });
+    stop(child);
+    let first = emu.files_named(&path, name);
+    assert_eq!(first.len(), 1);
+
+    std::thread::sleep(Duration::from_millis(1200));
+    let before = std::fs::metadata(&local).unwrap().len();
+    svc.write(name, 12_000_000, 2);
+    assert_eq!(
+        std::fs::metadata(&local).unwrap().len(),
+        before,
+        "same size"
+    );
+
+    // Killed as soon as `status` shows the re-render uploading, four times.
+    emu.faults().slow(Duration::from_millis(80));
+    let mut mid_upload = 0;
+    for _ in 0..4 {
+        let mut child = svc.start();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let counts = svc.status()["counts"].clone();
+            if counts["uploading"].as_u64().unwrap_or(0) > 0 {
+                mid_upload += 1;
+                break;
+            }
+            if counts["done"].as_u64() == Some(2) || Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    assert!(
+        mid_upload >= 2,
+        "only {mid_upload} of 4 kills landed during the re-render's upload"
+    );
+    emu.faults().slow(Duration::ZERO);
+    let child = svc.start();
+    svc.wait_for("the re-render", Duration::from_secs(60), |s| {
+        s["counts"]["done"].as_u64() == Some(2)
+    });
+    svc.wait_for("Discord", Duration::from_secs(30), |s| {
+        s["discord"]["outbox"]["sent"].as_u64() == Some(2)
+    });
+    stop(child);
+
+    emu.assert_one_folder_per_name();
+    let copies = emu.files_named(&path, name);
+    assert_eq!(copies.len(), 2, "exactly one new copy: {copies:?}");
+    assert_eq!(copies[0], first[0], "the earlier copy is kept, below");
+    let fix = emu.file(&copies[1]).unwrap();
+    assert_eq!(
+        fix.checksum,
+        Some(checksum_of_file(&local, &fix.part_sizes).unwrap()),
+        "the newest copy is the re-render, byte for byte"
+    );
+    let folder = emu.find_path(&path).unwrap();
+    let stack = emu.folder_children(&folder);
+    assert_eq!(stack.len(), 1, "one version stack: {stack:?}");
+    assert_eq!(
+        emu.version_stack_children(&stack[0].id)
+            .last()
+            .map(|f| f.id.clone()),
+        Some(copies[1].clone()),
+        "the fix is on top of the stack"
+    );
+    let listed: Value =
+        serde_json::from_str(&svc.cli(&["list", "--status", "done,already_in_frameio", "--json"]))
+            .unwrap();
+    let kinds: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["status"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["done", "done"], "{listed:#}");
+    let told = serde_json::to_string(&fake.messages()).unwrap();
+    assert!(told.contains("V002 re-rendered"), "{told}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_frameio_shows_as_offline_and_spends_no_attempt() {
     let emu = emulator(EmulatorConfig::default().part_size).await;

@@ -66,6 +66,9 @@ pub enum Event {
         view_url: Option<String>,
         /// The shot's previous version it was stacked onto, if any.
         stacked_onto: Option<String>,
+        /// A new render of a version already in Frame.io under this name,
+        /// stacked on top of the earlier copy (`stacked_onto` is its name).
+        rerender: bool,
     },
     /// Frame.io could (not) be reached; while offline no attempts are spent.
     Connectivity {

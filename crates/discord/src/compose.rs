@@ -343,13 +343,18 @@ mod tests {
         (
             (long_text(), long_text(), long_text(), long_text()),
             (any::<u64>(), long_text(), proptest::option::of(long_text())),
-            (long_text(), any::<i64>(), proptest::option::of(long_text())),
+            (
+                long_text(),
+                any::<i64>(),
+                proptest::option::of(long_text()),
+                any::<bool>(),
+            ),
         )
             .prop_map(
                 |(
                     (file_name, scene, shot, version),
                     (size_bytes, frameio_path, view_url),
-                    (workstation, uploaded_at, previous_version),
+                    (workstation, uploaded_at, previous_version, rerender),
                 )| Upload {
                     file_name,
                     scene,
@@ -361,6 +366,7 @@ mod tests {
                     workstation,
                     uploaded_at,
                     previous_version,
+                    rerender,
                 },
             )
     }

@@ -45,6 +45,10 @@ pub struct Upload {
     /// The version this one was stacked onto (e.g. `V001`): this upload is a
     /// new version of the shot.
     pub previous_version: Option<String>,
+    /// A new render of a version already in Frame.io under the same name
+    /// (a fix re-rendered in place), stacked on top of the earlier copy.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rerender: bool,
 }
 
 /// Something a person has to do.
@@ -91,6 +95,7 @@ pub(crate) fn sample_upload() -> Upload {
         workstation: "edit-3".into(),
         uploaded_at: 1_700_000_000,
         previous_version: None,
+        rerender: false,
     }
 }
 
@@ -105,6 +110,7 @@ mod tests {
         let upload = Notice::Uploaded(Upload {
             view_url: None,
             previous_version: Some("V001".into()),
+            rerender: false,
             ..sample_upload()
         });
         assert_eq!(

@@ -16,6 +16,9 @@ use crate::text::{inline, Texts};
 const COLOR_UPLOADED: u32 = 0x2E_CC_71;
 /// A new version stacked onto an earlier one: blue.
 const COLOR_NEW_VERSION: u32 = 0x34_98_DB;
+/// A version re-rendered under the same name, stacked on its earlier copy:
+/// purple, so the team does not take it for a new version.
+const COLOR_RERENDER: u32 = 0x9B_59_B6;
 /// Something is broken until a person acts: red.
 const COLOR_FAILING: u32 = 0xE7_4C_3C;
 /// Held or paused, nothing lost: orange.
@@ -39,10 +42,12 @@ const LINK: usize = 512;
 const FOOTER: &str = "PostFlow";
 
 /// The card of one upload: the file name links to Frame.io; a new version
-/// of a shot has its own colour and names the version it replaces.
+/// of a shot has its own colour and names the version it replaces; a
+/// re-render of a version already there says so, in its own colour.
 pub(crate) fn upload_embed(upload: &Upload, t: &Texts) -> Embed {
     let version = short(&upload.version);
     let (color, description) = match &upload.previous_version {
+        _ if upload.rerender => (COLOR_RERENDER, t.rerendered(&version)),
         Some(previous) => (COLOR_NEW_VERSION, t.new_version(&version, &short(previous))),
         None => (COLOR_UPLOADED, t.uploaded.to_string()),
     };
@@ -67,7 +72,8 @@ pub(crate) fn upload_embed(upload: &Upload, t: &Texts) -> Embed {
 
 /// One upload as one line of a digest:
 /// `SC01 · 00412 · V002 — [SC01_UNDLM_00412_V002.mov](url) · 1.2 GB`,
-/// followed by `· replaces V001` for a new version. Every part is capped,
+/// followed by `· replaces V001` for a new version or `· re-rendered` for
+/// a re-render. Every part is capped,
 /// so a line never runs past a few hundred characters.
 pub(crate) fn digest_line(upload: &Upload, t: &Texts) -> String {
     let part = |text: &str| truncate(&inline(text), LINE_PART);
@@ -83,7 +89,10 @@ pub(crate) fn digest_line(upload: &Upload, t: &Texts) -> String {
         part(&upload.version),
         t.size(upload.size_bytes),
     );
-    if let Some(previous) = &upload.previous_version {
+    if upload.rerender {
+        line.push_str(" · ");
+        line.push_str(t.rerender_tag());
+    } else if let Some(previous) = &upload.previous_version {
         line.push_str(" · ");
         line.push_str(&t.replacing(&part(previous)));
     }
@@ -206,6 +215,7 @@ mod tests {
         );
         let stacked = Upload {
             previous_version: Some("V001".into()),
+            rerender: false,
             view_url: None,
             ..upload()
         };

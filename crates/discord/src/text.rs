@@ -83,6 +83,27 @@ impl Texts {
         }
     }
 
+    /// `V002 re-rendered: the fix is on top of its stack`: the same version,
+    /// rendered again under the same name, not a new version.
+    pub fn rerendered(&self, version: &str) -> String {
+        match self.lang {
+            Language::En => {
+                format!("{version} re-rendered: the new render is on top of the earlier one")
+            }
+            Language::Fr => {
+                format!("Nouveau rendu de {version} : il passe au-dessus du précédent")
+            }
+        }
+    }
+
+    /// The digest's short word for a re-render.
+    pub fn rerender_tag(&self) -> &'static str {
+        match self.lang {
+            Language::En => "re-rendered",
+            Language::Fr => "nouveau rendu",
+        }
+    }
+
     /// The title of a digest of `count` uploads.
     pub fn digest_title(&self, count: usize) -> String {
         match self.lang {

@@ -41,6 +41,7 @@ fn field<'e>(embed: &'e Value, name: &str) -> &'e str {
 fn stacked() -> Upload {
     Upload {
         previous_version: Some("V001".into()),
+        rerender: false,
         ..upload()
     }
 }
@@ -94,6 +95,47 @@ async fn a_new_version_has_its_own_colour_and_names_the_version_it_replaces() {
         received[0]["embeds"][0]["description"],
         "Nouvelle version : V002 remplace V001"
     );
+}
+
+/// A re-render of a version already in Frame.io reads as one, in both
+/// languages and in digests, never as a new version.
+#[tokio::test]
+async fn a_rerender_says_so_and_is_not_taken_for_a_new_version() {
+    let rerender = Upload {
+        previous_version: Some("V002".into()),
+        rerender: true,
+        ..upload()
+    };
+    let (_fake, received) = post(
+        &[
+            Notice::Uploaded(stacked()),
+            Notice::Uploaded(rerender.clone()),
+        ],
+        Language::En,
+        None,
+    )
+    .await;
+    let cards = received[0]["embeds"].as_array().unwrap();
+    assert_eq!(
+        cards[1]["description"],
+        "V002 re-rendered: the new render is on top of the earlier one"
+    );
+    assert_ne!(
+        cards[0]["color"], cards[1]["color"],
+        "not the new-version colour"
+    );
+    let (_fake, received) = post(&[Notice::Uploaded(rerender.clone())], Language::Fr, None).await;
+    assert_eq!(
+        received[0]["embeds"][0]["description"],
+        "Nouveau rendu de V002 : il passe au-dessus du précédent"
+    );
+    // In a digest (more than ten uploads) the line says it too.
+    let mut many: Vec<Notice> = (0..11).map(|n| Notice::Uploaded(upload_n(n))).collect();
+    many.push(Notice::Uploaded(rerender));
+    let (_fake, received) = post(&many, Language::En, None).await;
+    let text = serde_json::to_string(&received).unwrap();
+    assert!(text.contains("re-rendered"), "{text}");
+    assert!(!text.contains("replaces V002"), "{text}");
 }
 
 #[tokio::test]

@@ -9,11 +9,11 @@
 //! | status | on (re)entry |
 //! | --- | --- |
 //! | queued / failed | checks the local file, then preparing folders |
-//! | preparing folders | `ensure_path`; a file of the same name and size already there → already in Frame.io; else uploading |
+//! | preparing folders | `ensure_path`; this very render already there (same name and size, not an earlier render: see `may_be_this_render`) → already in Frame.io; else uploading |
 //! | uploading, no session | `local_upload`; the session is written before any part is sent; then the race check below |
 //! | uploading, session | resumes: only the parts not recorded as done |
 //! | verifying | waits for Frame.io's confirmation; re-checks the local file |
-//! | stacking | stacks onto the previous version (skipped if already stacked) |
+//! | stacking | stacks onto the earlier copy (a re-render) or the previous version (skipped if already stacked or stacking is off) |
 //! | notifying | publishes [`Event::Uploaded`], then done |
 //!
 //! **Several workstations, one upload.** Frame.io is the source of truth.
@@ -66,6 +66,11 @@ pub struct EngineConfig {
     pub team_notices: bool,
     /// This workstation's name, as the team sees it in notices.
     pub workstation: String,
+    /// How far a render's mtime (the writer's clock) and Frame.io's
+    /// `created_at` (Frame.io's clock) may disagree when telling this
+    /// render from an earlier one of the same name (see the re-render rule
+    /// in ARCHITECTURE.md). Keep it well inside the readiness window.
+    pub clock_tolerance: Duration,
 }
 
 impl EngineConfig {
@@ -81,6 +86,7 @@ impl EngineConfig {
             poll_interval: Duration::from_millis(500),
             team_notices: false,
             workstation: "this workstation".into(),
+            clock_tolerance: Duration::from_secs(5),
         }
     }
 }

@@ -9,7 +9,7 @@ use postflow_core::Event;
 use postflow_discord::{Cause, Notice, Upload};
 use postflow_frameio::structure::seniority;
 use postflow_frameio::{
-    Disposition, Error as FrameioError, Progress, UploadObserver, UploadSession,
+    Disposition, Error as FrameioError, FolderFile, Progress, UploadObserver, UploadSession,
 };
 use postflow_nomenclature::Classification;
 use postflow_queue::{now_ms, Item, ShotRef, Status, StatusKind};
@@ -138,18 +138,27 @@ impl Engine {
                     .client
                     .ensure_path(&*self.queue, &self.config.project_root_folder_id, &path)
                     .await?;
-                // Frame.io is the source of truth: the same name and size
-                // already there (complete or in flight from another
-                // workstation) is not uploaded again.
-                let existing = self
+                // Frame.io is the source of truth: this very render already
+                // there (complete or in flight from another workstation) is
+                // not uploaded again. An earlier render of the same name and
+                // size is not this one (see `may_be_this_render`).
+                let files = self
                     .client
-                    .find_file(&folder_id, &item.file_name, Some(item.size))
+                    .files_in_folder(&folder_id)
                     .await
                     .map_err(|e| self.folder_gone(item, e))?;
+                let earlier = self.queue.earlier_renders(&item.rel_path, item.id)?;
+                let existing = files
+                    .iter()
+                    .filter(|f| {
+                        f.asset.name == item.file_name && f.asset.file_size == Some(item.size)
+                    })
+                    .filter(|f| self.may_be_this_render(item, f, &earlier))
+                    .min_by_key(|f| seniority(f.asset.created_at.as_deref(), &f.asset.id));
                 if let Some(existing) = existing {
                     tracing::info!(file = %item.file_name, "already in Frame.io; not uploading again");
                     return Ok(Some(Status::AlreadyInFrameio {
-                        file_id: existing.asset.id,
+                        file_id: existing.asset.id.clone(),
                     }));
                 }
                 Status::Uploading {
@@ -249,18 +258,12 @@ impl Engine {
                     self.delete_quietly(file_id).await;
                     return Err(e);
                 }
-                if self.config.stack_versions {
-                    Status::Stacking {
-                        folder_id: folder_id.clone(),
-                        file_id: file.id,
-                        view_url: file.view_url,
-                    }
-                } else {
-                    Status::Notifying {
-                        file_id: file.id,
-                        view_url: file.view_url,
-                        stacked_onto: None,
-                    }
+                // Stacking also tells a re-render from a new version, so it
+                // runs (without stacking) when stacking is off.
+                Status::Stacking {
+                    folder_id: folder_id.clone(),
+                    file_id: file.id,
+                    view_url: file.view_url,
                 }
             }
             Status::Stacking {
@@ -268,22 +271,24 @@ impl Engine {
                 file_id,
                 view_url,
             } => {
-                let previous = self.stack(item, folder_id, file_id).await?;
+                let (stacked_onto, rerender) = self.stack(item, folder_id, file_id).await?;
                 Status::Notifying {
                     file_id: file_id.clone(),
                     view_url: view_url.clone(),
-                    stacked_onto: previous,
+                    stacked_onto,
+                    rerender,
                 }
             }
             Status::Notifying {
                 file_id,
                 view_url,
                 stacked_onto,
+                rerender,
             } => {
                 // Written to the outbox (once, however often this step is
                 // replayed) before the item is done: the notice survives
                 // any crash, and sending it never holds the upload up.
-                self.announce(item, view_url.clone(), stacked_onto.clone())?;
+                self.announce(item, view_url.clone(), stacked_onto.clone(), *rerender)?;
                 Status::Done {
                     file_id: file_id.clone(),
                     view_url: view_url.clone(),
@@ -315,15 +320,18 @@ impl Engine {
         orphans_since: i64,
     ) -> Result<Option<String>, StepError> {
         const SKEW_MS: i64 = 5 * 60 * 1000;
+        let earlier = self.queue.earlier_renders(&item.rel_path, item.id)?;
         let mut twins = Vec::new();
         for f in self.client.files_in_folder(folder_id).await? {
+            if f.asset.id == ours.file_id {
+                self.check_clocks(item, &f);
+                twins.push(f);
+                continue;
+            }
             if f.asset.name != item.file_name
                 || f.asset.file_size != Some(item.size)
-                || f.asset.id == ours.file_id
+                || !self.may_be_this_render(item, &f, &earlier)
             {
-                if f.asset.id == ours.file_id {
-                    twins.push(f);
-                }
                 continue;
             }
             let incomplete = f.asset.status.as_deref() == Some("created");
@@ -346,16 +354,72 @@ impl Engine {
             .map(|f| f.asset.id.clone()))
     }
 
-    /// Stacks onto the highest earlier version of the same shot in the
-    /// folder; returns that version's name. Already stacked: nothing to do.
+    /// Whether a Frame.io file of this item's name and size can be this very
+    /// render rather than an earlier render of the same name (a fix
+    /// re-rendered in place, at the same size).
+    ///
+    /// - A file this workstation recorded for another size or mtime of the
+    ///   same path is an earlier render, whatever its dates.
+    /// - An upload of a render can only begin after the render was last
+    ///   modified (the readiness window passes in between), so a file
+    ///   Frame.io created before the local mtime, less
+    ///   [`EngineConfig::clock_tolerance`], is an earlier render.
+    ///
+    /// Assumed: workstation clocks (which set the filespace's mtimes) and
+    /// Frame.io's clock (`created_at`) agree within the tolerance; a writer
+    /// whose clock runs ahead by more than the readiness window plus the
+    /// tolerance would make a second workstation upload an untouched file
+    /// again (a duplicate, never a loss). [`Engine::check_clocks`] warns
+    /// when it sees that. A file without a readable `created_at` may be
+    /// this render (the older rule: name and size).
+    ///
+    /// [`EngineConfig::clock_tolerance`]: crate::EngineConfig::clock_tolerance
+    fn may_be_this_render(&self, item: &Item, f: &FolderFile, earlier: &[String]) -> bool {
+        if earlier.contains(&f.asset.id) {
+            return false;
+        }
+        match f.asset.created_at.as_deref().and_then(rfc3339_ms) {
+            Some(created) => created >= item.mtime_ns / 1_000_000 - self.tolerance_ms(),
+            None => true,
+        }
+    }
+
+    fn tolerance_ms(&self) -> i64 {
+        i64::try_from(self.config.clock_tolerance.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// Our own new placeholder predates the render's mtime beyond the
+    /// tolerance: this workstation's clock (or the one that wrote the file)
+    /// is ahead of Frame.io's, and the re-render rule cannot be trusted.
+    fn check_clocks(&self, item: &Item, ours: &FolderFile) {
+        let Some(created) = ours.asset.created_at.as_deref().and_then(rfc3339_ms) else {
+            return;
+        };
+        let ahead_ms = item.mtime_ns / 1_000_000 - created;
+        if ahead_ms > self.tolerance_ms() {
+            tracing::warn!(
+                file = %item.file_name,
+                ahead_s = ahead_ms / 1000,
+                "the render's modification time is later than Frame.io's clock: set this \
+                 workstation's (and the renderer's) clock by NTP, or workstations may \
+                 upload an untouched render twice"
+            );
+        }
+    }
+
+    /// Stacks the new file onto what came before it in the shot folder:
+    /// the earlier copy of the same name when this is a re-render (the
+    /// newest one created before ours), else the highest earlier version of
+    /// the shot. Returns that file's name and whether this is a re-render.
+    /// Already stacked, or stacking turned off: nothing is moved.
     async fn stack(
         &self,
         item: &Item,
         folder_id: &str,
         file_id: &str,
-    ) -> Result<Option<String>, StepError> {
+    ) -> Result<(Option<String>, bool), StepError> {
         let Some(shot) = &item.shot else {
-            return Ok(None);
+            return Ok((None, false));
         };
         let files = match self.client.files_in_folder(folder_id).await {
             Ok(files) => files,
@@ -363,45 +427,65 @@ impl Engine {
             // began; our file moved with its contents: stack where it is.
             Err(FrameioError::NotFound(_)) => {
                 let Some(parent) = self.client.file(file_id).await?.parent_id else {
-                    return Ok(None);
+                    return Ok((None, false));
                 };
                 match self.client.files_in_folder(&parent).await {
                     Ok(files) => files,
                     Err(FrameioError::NotFound(_)) => {
                         tracing::info!(file = %item.file_name, "not stacked: the file is no longer in a folder of its own");
-                        return Ok(None);
+                        return Ok((None, false));
                     }
                     Err(e) => return Err(e.into()),
                 }
             }
             Err(e) => return Err(e.into()),
         };
-        let ours_stacked = files
+        let ours = files.iter().find(|f| f.asset.id == file_id);
+        let ours_stacked = ours.is_some_and(|f| f.stack_id.is_some());
+        let our_seniority = ours.map(|f| seniority(f.asset.created_at.as_deref(), &f.asset.id));
+        // A re-render: the same name already there, created before ours.
+        let earlier_copy = files
             .iter()
-            .any(|f| f.asset.id == file_id && f.stack_id.is_some());
-        let our_version = version_number(&shot.version);
-        let previous = files
-            .iter()
-            .filter(|f| f.asset.id != file_id)
-            .filter_map(|f| match self.nomenclature.classify(&f.asset.name) {
-                Classification::Parsed(p) if p.scene == shot.scene && p.shot == shot.shot => {
-                    let v = version_number(&p.version);
-                    (v < our_version).then_some((v, f))
-                }
-                _ => None,
+            .filter(|f| f.asset.id != file_id && f.asset.name == item.file_name)
+            .filter(|f| {
+                our_seniority
+                    .as_ref()
+                    .is_none_or(|o| seniority(f.asset.created_at.as_deref(), &f.asset.id) < *o)
             })
-            .max_by_key(|(v, _)| *v)
-            .map(|(_, f)| f.clone());
+            .max_by_key(|f| seniority(f.asset.created_at.as_deref(), &f.asset.id));
+        let rerender = earlier_copy.is_some();
+        let our_version = version_number(&shot.version);
+        let previous = earlier_copy.cloned().or_else(|| {
+            files
+                .iter()
+                .filter(|f| f.asset.id != file_id)
+                .filter_map(|f| match self.nomenclature.classify(&f.asset.name) {
+                    Classification::Parsed(p) if p.scene == shot.scene && p.shot == shot.shot => {
+                        let v = version_number(&p.version);
+                        (v < our_version).then_some((v, f))
+                    }
+                    _ => None,
+                })
+                .max_by_key(|(v, _)| *v)
+                .map(|(_, f)| f.clone())
+        });
         let Some(previous) = previous else {
-            return Ok(None);
+            return Ok((None, false));
         };
+        if !self.config.stack_versions {
+            return Ok((None, rerender));
+        }
         if !ours_stacked {
             self.client
                 .stack_versions(folder_id, &previous, file_id)
                 .await?;
-            tracing::info!(file = %item.file_name, onto = %previous.asset.name, "stacked onto the previous version");
+            if rerender {
+                tracing::info!(file = %item.file_name, "re-render stacked on top of the earlier copy");
+            } else {
+                tracing::info!(file = %item.file_name, onto = %previous.asset.name, "stacked onto the previous version");
+            }
         }
-        Ok(Some(previous.asset.name))
+        Ok((Some(previous.asset.name), rerender))
     }
 
     fn announce(
@@ -409,6 +493,7 @@ impl Engine {
         item: &Item,
         view_url: Option<String>,
         stacked_onto: Option<String>,
+        rerender: bool,
     ) -> Result<(), StepError> {
         let Some(shot) = &item.shot else {
             return Ok(());
@@ -433,6 +518,7 @@ impl Engine {
             workstation: self.config.workstation.clone(),
             uploaded_at: now_ms() / 1000,
             previous_version,
+            rerender,
         });
         self.notify(&format!("uploaded:{}", item.id), &notice)?;
         self.control.publish(Event::Uploaded {
@@ -444,6 +530,7 @@ impl Engine {
             frameio_path,
             view_url,
             stacked_onto,
+            rerender,
         });
         Ok(())
     }

@@ -585,3 +585,151 @@ async fn a_new_version_is_announced_with_the_version_it_replaces() {
     assert!(second["view_url"].is_string());
     assert_eq!(all[0].1["previous_version"], serde_json::Value::Null);
 }
+
+/// The files named `name` in a shot folder, oldest first, with their bytes'
+/// checksum (inside version stacks too).
+fn copies(emu: &Emulator, path: &[&str], name: &str) -> Vec<postflow_frameio_emulator::FileInfo> {
+    emu.files_named(path, name)
+        .iter()
+        .map(|id| emu.file(id).unwrap())
+        .collect()
+}
+
+/// An editor fixes a shot and re-renders the same version over the same
+/// file, at exactly the same size. The new render must reach Frame.io,
+/// stacked on top of the earlier copy, announced as a re-render; a second
+/// workstation that sees it afterwards must not upload it again; an
+/// untouched file seen by that workstation is still "already there".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_same_size_rerender_is_uploaded_stacked_on_the_old_copy_and_told_as_a_rerender() {
+    let emu = emulator().await;
+    let rig = rig();
+    let tolerance = |c: &mut EngineConfig| {
+        c.team_notices = true;
+        c.clock_tolerance = Duration::from_millis(200);
+    };
+    let a = engine_with(&rig, &rig.db, &emu, client(&emu, None), tolerance);
+    let b_db = rig.db.with_file_name("workstation-b.sqlite");
+    let b = engine_with(&rig, &b_db, &emu, client(&emu, None), tolerance);
+    let name = "SC01_UNDLM_00412_V002.mov";
+    let path = ["SCENES", "SC01", "UNDLM_00412"];
+
+    let (rel, size, first_mtime) = render(&rig.root, name, 300_000, 1);
+    a.mark_ready(&rel, size, first_mtime).unwrap();
+    run_until(&a, Duration::from_secs(30), |q| {
+        count(q, StatusKind::Done) == 1
+    })
+    .await;
+    // Workstation B sees the untouched render: already there.
+    b.mark_ready(&rel, size, first_mtime).unwrap();
+    run_until(&b, Duration::from_secs(30), |q| {
+        count(q, StatusKind::AlreadyInFrameio) == 1
+    })
+    .await;
+    let old = copies(&emu, &path, name);
+    assert_eq!(old.len(), 1);
+
+    // The fix, re-rendered in place: same name, same size, other bytes.
+    std::thread::sleep(Duration::from_millis(400));
+    let (_, size2, second_mtime) = render(&rig.root, name, 300_000, 2);
+    assert_eq!(size2, size, "the re-render has exactly the same size");
+    assert_ne!(second_mtime, first_mtime);
+    let rerender = a.mark_ready(&rel, size, second_mtime).unwrap().unwrap();
+    run_until(&a, Duration::from_secs(30), |q| {
+        count(q, StatusKind::Done) == 2
+    })
+    .await;
+
+    let both = copies(&emu, &path, name);
+    assert_eq!(
+        both.len(),
+        2,
+        "the re-render is uploaded once more: {both:?}"
+    );
+    let local = rig.root.join(name);
+    assert_eq!(both[0].id, old[0].id, "the earlier copy is kept");
+    let newest = &both[1];
+    assert!(newest.complete);
+    assert_eq!(
+        newest.checksum,
+        Some(checksum_of_file(&local, &newest.part_sizes).unwrap()),
+        "the newest copy holds the fix"
+    );
+    // One stack, the fix on top.
+    let folder = emu.find_path(&path).unwrap();
+    let children = emu.folder_children(&folder);
+    assert_eq!(children.len(), 1, "{children:?}");
+    assert_eq!(children[0].kind, AssetKind::VersionStack);
+    let stacked: Vec<String> = emu
+        .version_stack_children(&children[0].id)
+        .into_iter()
+        .map(|f| f.id)
+        .collect();
+    assert_eq!(stacked, vec![old[0].id.clone(), newest.id.clone()]);
+    // Told as a re-render, distinct from a new version.
+    let all = notices(a.queue());
+    let (_, told) = all
+        .iter()
+        .find(|(k, _)| *k == format!("uploaded:{rerender}"))
+        .expect("a notice for the re-render");
+    assert_eq!(told["rerender"], true);
+    assert_eq!(told["version"], "V002");
+    assert!(
+        all[0].1.get("rerender").is_none(),
+        "the first upload is no re-render"
+    );
+
+    // B sees the re-render after A uploaded it: not uploaded a third time.
+    b.mark_ready(&rel, size, second_mtime).unwrap();
+    run_until(&b, Duration::from_secs(30), |q| {
+        count(q, StatusKind::AlreadyInFrameio) == 2
+    })
+    .await;
+    assert_eq!(copies(&emu, &path, name).len(), 2);
+    let b_items = b
+        .queue()
+        .with_status(&[StatusKind::AlreadyInFrameio], 10)
+        .unwrap();
+    let pointed: Vec<String> = b_items
+        .iter()
+        .map(|i| match &i.status {
+            postflow_queue::Status::AlreadyInFrameio { file_id } => file_id.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        pointed,
+        vec![old[0].id.clone(), newest.id.clone()],
+        "each local version points at its own Frame.io copy"
+    );
+}
+
+/// A workstation that never saw the first render (started later) meets a
+/// re-render that nobody has uploaded yet: Frame.io holds only the earlier
+/// copy, created before this render was written, so it uploads it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_earlier_copy_created_before_the_render_was_written_is_not_this_render() {
+    let emu = emulator().await;
+    let rig = rig();
+    let name = "SC01_UNDLM_00413_V001.mov";
+    let path = ["SCENES", "SC01", "UNDLM_00413"];
+    let folder = {
+        let scenes = emu.create_folder(&emu.root_folder_id(), "SCENES");
+        let sc01 = emu.create_folder(&scenes, "SC01");
+        emu.create_folder(&sc01, "UNDLM_00413")
+    };
+    let old = emu.create_uploaded_file(&folder, name, &vec![7u8; 50_000]);
+    std::thread::sleep(Duration::from_millis(400));
+    let (rel, size, mtime) = render(&rig.root, name, 50_000, 3);
+    let late = engine_with(&rig, &rig.db, &emu, client(&emu, None), |c| {
+        c.clock_tolerance = Duration::from_millis(200);
+    });
+    late.mark_ready(&rel, size, mtime).unwrap();
+    run_until(&late, Duration::from_secs(30), |q| {
+        count(q, StatusKind::Done) == 1
+    })
+    .await;
+    let found = copies(&emu, &path, name);
+    assert_eq!(found.len(), 2);
+    assert_eq!(found[0].id, old);
+}

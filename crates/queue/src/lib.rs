@@ -424,6 +424,30 @@ impl Queue {
         Ok(rows)
     }
 
+    /// The Frame.io files that other items of this path ended as (done, or
+    /// found already in Frame.io): earlier renders of the same path. Such a
+    /// file is never proof that *this* render (another size or mtime) is in
+    /// Frame.io, however alike their names and sizes.
+    pub fn earlier_renders(&self, rel_path: &str, except: i64) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM items WHERE rel_path = ?1 AND id != ?2 AND kind IN ({})",
+            kind_list(&[StatusKind::Done, StatusKind::AlreadyInFrameio])
+        ))?;
+        let items = stmt
+            .query_map(params![rel_path, except], row_to_item)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(items
+            .into_iter()
+            .filter_map(|i| match i.status {
+                Status::Done { file_id, .. } | Status::AlreadyInFrameio { file_id } => {
+                    Some(file_id)
+                }
+                _ => None,
+            })
+            .collect())
+    }
+
     /// Items ready to start now: queued, or failed with a retry due and no
     /// action needed. Oldest first.
     pub fn due(&self, now: i64, limit: usize) -> Result<Vec<Item>> {

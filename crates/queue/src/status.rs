@@ -45,6 +45,10 @@ pub enum Status {
         /// The shot's previous version it was stacked onto (its file name).
         #[serde(default)]
         stacked_onto: Option<String>,
+        /// A new render of a version already in Frame.io (the same name),
+        /// stacked on top of the earlier copy.
+        #[serde(default)]
+        rerender: bool,
     },
     Done {
         file_id: String,

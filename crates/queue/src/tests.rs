@@ -143,6 +143,7 @@ fn transitions_follow_the_lifecycle_and_are_checked() {
         id,
         StatusKind::Verifying,
         Status::Notifying {
+            rerender: false,
             file_id: "f".into(),
             view_url: Some("v".into()),
             stacked_onto: None,

@@ -163,6 +163,10 @@ pub async fn run(
     };
     config.team_notices = settings.discord.enabled;
     config.workstation = workstation();
+    // Well inside the readiness window: an upload starts at least that long
+    // after a render's last write (the re-render rule in ARCHITECTURE.md).
+    config.clock_tolerance = (Duration::from_secs(settings.watch.readiness_window_secs.max(1)) / 2)
+        .min(Duration::from_secs(5));
     // Duplicate folders left in the project (by an older PostFlow, or by
     // hand) are folded into the first created, in the background: uploads
     // never wait for it, and the walks they make converge what they meet.

@@ -36,6 +36,7 @@ fn upload(n: usize) -> Notice {
         workstation: "edit-3".into(),
         uploaded_at: 1_764_000_000,
         previous_version: Some("V001".into()),
+        rerender: false,
     })
 }
 

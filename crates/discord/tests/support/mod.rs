@@ -25,6 +25,7 @@ pub fn upload() -> Upload {
         workstation: "edit-3".into(),
         uploaded_at: 1_700_000_000,
         previous_version: None,
+        rerender: false,
     }
 }
 
