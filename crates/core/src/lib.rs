@@ -5,8 +5,14 @@
 //! The engine (watcher, queue, uploads) will publish here; the tray, the web
 //! UI, desktop notifications and the CLI only subscribe and call [`Control`].
 
+mod status;
+mod upload;
+
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
+
+pub use status::StatusKind;
+pub use upload::{UploadSession, UploadUrl};
 
 /// What a subscriber's `recv` may fail with: lagged (missed events) or closed.
 pub use tokio::sync::broadcast::error::RecvError;

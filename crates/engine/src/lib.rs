@@ -91,6 +91,23 @@ impl EngineConfig {
     }
 }
 
+/// The queue database as the Frame.io client's folder cache: folder ids
+/// survive restarts. (The adapter lives here so that the queue crate does
+/// not depend on the Frame.io client.)
+pub struct Folders<'a>(pub &'a Queue);
+
+impl postflow_frameio::FolderCache for Folders<'_> {
+    fn get(&self, key: &str) -> Option<String> {
+        self.0.folder_get(key)
+    }
+    fn put(&self, key: &str, folder_id: &str) {
+        self.0.folder_put(key, folder_id)
+    }
+    fn remove(&self, key: &str) {
+        self.0.folder_forget(key)
+    }
+}
+
 /// The engine. Share it behind an `Arc`.
 pub struct Engine {
     pub(crate) queue: Arc<Queue>,

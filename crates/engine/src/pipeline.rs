@@ -15,7 +15,7 @@ use postflow_nomenclature::Classification;
 use postflow_queue::{now_ms, Item, ShotRef, Status, StatusKind};
 use rand::Rng;
 
-use crate::Engine;
+use crate::{Engine, Folders};
 
 /// How processing an item ended (for now).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,7 +136,11 @@ impl Engine {
                 let path = self.folder_path(shot);
                 let folder_id = self
                     .client
-                    .ensure_path(&*self.queue, &self.config.project_root_folder_id, &path)
+                    .ensure_path(
+                        &Folders(&self.queue),
+                        &self.config.project_root_folder_id,
+                        &path,
+                    )
                     .await?;
                 // Frame.io is the source of truth: this very render already
                 // there (complete or in flight from another workstation) is
@@ -579,8 +583,11 @@ impl Engine {
         match (error, &item.shot) {
             (FrameioError::NotFound(_), Some(shot)) => {
                 let path = self.folder_path(shot);
-                self.client
-                    .forget_path(&*self.queue, &self.config.project_root_folder_id, &path);
+                self.client.forget_path(
+                    &Folders(&self.queue),
+                    &self.config.project_root_folder_id,
+                    &path,
+                );
                 StepError::StartOver("the shot folder is gone from Frame.io")
             }
             (e, _) => StepError::Frameio(e),

@@ -111,12 +111,7 @@ pub struct RemoteFile {
     pub view_url: Option<String>,
 }
 
-/// One part of a local upload: its size and where to PUT it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-pub struct UploadUrl {
-    pub size: u64,
-    pub url: String,
-}
+pub use postflow_core::UploadUrl;
 
 /// The answer to `local_upload`: a placeholder file and its part URLs.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]

@@ -21,43 +21,25 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::{StreamExt, TryStreamExt};
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::client::RetryPolicy;
 use crate::error::{Error, Result};
-use crate::model::{FileWithUploadUrls, RemoteFile, UploadStatus, UploadUrl};
+use crate::model::{FileWithUploadUrls, RemoteFile, UploadStatus};
 use crate::Client;
 
-/// Everything needed to resume a local upload after a crash: persist it as
-/// soon as [`UploadObserver::session_created`] is called.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UploadSession {
-    pub file_id: String,
-    pub folder_id: String,
-    pub name: String,
-    pub file_size: u64,
-    pub media_type: String,
-    pub parts: Vec<UploadUrl>,
-    pub view_url: Option<String>,
-}
+pub use postflow_core::UploadSession;
 
-impl UploadSession {
-    /// Where part `index` starts in the file.
-    pub fn offset(&self, index: usize) -> u64 {
-        self.parts[..index].iter().map(|p| p.size).sum()
-    }
-
-    /// When the part URLs stop working, read from `X-Amz-Date` and
-    /// `X-Amz-Expires` (unix seconds), if the URLs say. Presigned URL
-    /// lifetime is unconfirmed for Frame.io, so absence means "unknown".
-    pub fn urls_expire_at(&self) -> Option<u64> {
-        self.parts
-            .iter()
-            .filter_map(|p| presigned_expiry(&p.url))
-            .min()
-    }
+/// When the part URLs of a session stop working, read from `X-Amz-Date` and
+/// `X-Amz-Expires` (unix seconds), if the URLs say. Presigned URL lifetime is
+/// unconfirmed for Frame.io, so absence means "unknown".
+pub fn urls_expire_at(session: &UploadSession) -> Option<u64> {
+    session
+        .parts
+        .iter()
+        .filter_map(|p| presigned_expiry(&p.url))
+        .min()
 }
 
 /// How an upload runs.
@@ -200,7 +182,7 @@ impl Client {
     ) -> Result<RemoteFile> {
         let mut restarts = 0;
         loop {
-            let expired_already = session.urls_expire_at().is_some_and(|at| at <= unix_now());
+            let expired_already = urls_expire_at(&session).is_some_and(|at| at <= unix_now());
             let outcome = if expired_already {
                 Err(Error::UploadUrlsExpired)
             } else {

@@ -129,6 +129,21 @@ pub enum Error {
 }
 
 impl Error {
+    /// What opening a new database beside another process may meet: a
+    /// lock, or a migration the other process ran first.
+    fn raced_another_opener(&self) -> bool {
+        let busy = |e: &rusqlite::Error| {
+            matches!(e, rusqlite::Error::SqliteFailure(f, _)
+                if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+        };
+        match self {
+            Error::Open { source, .. } | Error::Sql(source) => busy(source),
+            Error::Migrate(rusqlite_migration::Error::MigrationDefinition(_)) => false,
+            Error::Migrate(_) => true,
+            _ => false,
+        }
+    }
+
     /// A busy or locked database is worth retrying; the rest is not.
     pub fn is_transient(&self) -> bool {
         matches!(self, Error::Sql(rusqlite::Error::SqliteFailure(e, _))
@@ -226,10 +241,37 @@ pub fn now_ms() -> i64 {
 
 impl Queue {
     /// Opens (creating, upgrading) the queue at `path`.
+    ///
+    /// Several processes may open a new database at the same moment (the
+    /// service starting while `postflow status` looks): switching it to WAL
+    /// can then meet a lock the busy handler does not wait for, and two
+    /// migrations can both start from version 0, the second failing on the
+    /// tables the first just made. Both are retried for a while; the
+    /// migration is one transaction, so a retry reads the committed version
+    /// and has nothing left to do.
     pub fn open(path: &Path) -> Result<Queue> {
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
+        let mut tries = 0u64;
+        loop {
+            match Self::open_once(path) {
+                Ok(conn) => {
+                    return Ok(Queue {
+                        conn: Mutex::new(conn),
+                    })
+                }
+                Err(e) if tries < 20 && e.raced_another_opener() => {
+                    tries += 1;
+                    tracing::debug!("opening the queue raced another process ({e}); retrying");
+                    std::thread::sleep(Duration::from_millis(10 * tries));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn open_once(path: &Path) -> Result<Connection> {
         let open_error = |source| Error::Open {
             path: path.display().to_string(),
             source,
@@ -247,9 +289,7 @@ impl Queue {
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(open_error)?;
         migrations().to_latest(&mut conn)?;
-        Ok(Queue {
-            conn: Mutex::new(conn),
-        })
+        Ok(conn)
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -592,9 +632,11 @@ impl Queue {
     }
 }
 
-/// Folder ids survive restarts in the queue database.
-impl postflow_frameio::FolderCache for Queue {
-    fn get(&self, key: &str) -> Option<String> {
+/// Folder ids survive restarts in the queue database (the engine adapts
+/// these to the Frame.io client's folder cache). Keys are case-folded paths
+/// under a root folder id.
+impl Queue {
+    pub fn folder_get(&self, key: &str) -> Option<String> {
         self.conn()
             .query_row(
                 "SELECT folder_id FROM folder_cache WHERE key = ?1",
@@ -608,7 +650,7 @@ impl postflow_frameio::FolderCache for Queue {
             })
     }
 
-    fn put(&self, key: &str, folder_id: &str) {
+    pub fn folder_put(&self, key: &str, folder_id: &str) {
         if let Err(e) = self.conn().execute(
             "INSERT INTO folder_cache (key, folder_id, updated_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (key) DO UPDATE SET folder_id = excluded.folder_id, updated_at = excluded.updated_at",
@@ -618,7 +660,8 @@ impl postflow_frameio::FolderCache for Queue {
         }
     }
 
-    fn remove(&self, key: &str) {
+    /// Forgets `key` and every key below it (`key/...`).
+    pub fn folder_forget(&self, key: &str) {
         // `substr`, not LIKE: shot names are full of `_`, a LIKE wildcard.
         if let Err(e) = self.conn().execute(
             "DELETE FROM folder_cache WHERE key = ?1 OR substr(key, 1, length(?1) + 1) = ?1 || '/'",

@@ -1,7 +1,8 @@
 //! An item's status: one enum whose variants carry their data (as pueue
 //! does), and the transitions allowed between them.
 
-use postflow_frameio::UploadSession;
+pub use postflow_core::StatusKind;
+use postflow_core::UploadSession;
 use serde::{Deserialize, Serialize};
 
 /// Where a file is on its way to Frame.io.
@@ -73,106 +74,6 @@ pub enum Status {
     },
 }
 
-/// The variant without its data, for counting, filtering and indexing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StatusKind {
-    WaitingForStability,
-    Queued,
-    PreparingFolders,
-    Uploading,
-    Verifying,
-    Stacking,
-    Notifying,
-    Done,
-    AlreadyInFrameio,
-    Held,
-    Failed,
-    Cancelled,
-}
-
-impl StatusKind {
-    pub const ALL: [StatusKind; 12] = [
-        StatusKind::WaitingForStability,
-        StatusKind::Queued,
-        StatusKind::PreparingFolders,
-        StatusKind::Uploading,
-        StatusKind::Verifying,
-        StatusKind::Stacking,
-        StatusKind::Notifying,
-        StatusKind::Done,
-        StatusKind::AlreadyInFrameio,
-        StatusKind::Held,
-        StatusKind::Failed,
-        StatusKind::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StatusKind::WaitingForStability => "waiting_for_stability",
-            StatusKind::Queued => "queued",
-            StatusKind::PreparingFolders => "preparing_folders",
-            StatusKind::Uploading => "uploading",
-            StatusKind::Verifying => "verifying",
-            StatusKind::Stacking => "stacking",
-            StatusKind::Notifying => "notifying",
-            StatusKind::Done => "done",
-            StatusKind::AlreadyInFrameio => "already_in_frameio",
-            StatusKind::Held => "held",
-            StatusKind::Failed => "failed",
-            StatusKind::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<StatusKind> {
-        StatusKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// Work in progress: after a crash these are resumed, not restarted.
-    pub fn is_active(self) -> bool {
-        matches!(
-            self,
-            StatusKind::PreparingFolders
-                | StatusKind::Uploading
-                | StatusKind::Verifying
-                | StatusKind::Stacking
-                | StatusKind::Notifying
-        )
-    }
-
-    /// Nothing more will happen without a person.
-    pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            StatusKind::Done | StatusKind::AlreadyInFrameio | StatusKind::Cancelled
-        )
-    }
-
-    /// Whether an item may go from `self` to `to`.
-    pub fn can_become(self, to: StatusKind) -> bool {
-        use StatusKind::*;
-        // Failing or being cancelled is possible from any unfinished state.
-        if matches!(to, Failed | Cancelled) && !self.is_final() {
-            return true;
-        }
-        match self {
-            WaitingForStability => matches!(to, Queued | Held | WaitingForStability),
-            Queued => matches!(to, PreparingFolders | Held | AlreadyInFrameio),
-            // Back to Queued when paused or abandoned before a placeholder exists.
-            PreparingFolders => matches!(to, Uploading | AlreadyInFrameio | Queued),
-            // Uploading -> Uploading records progress; -> Queued when the
-            // local file changed and must be sent again whole.
-            Uploading => matches!(to, Uploading | Verifying | Queued),
-            Verifying => matches!(to, Stacking | Notifying | Done | Queued),
-            Stacking => matches!(to, Notifying | Done),
-            Notifying => matches!(to, Done),
-            Held | Failed => matches!(to, Queued),
-            Cancelled => matches!(to, Queued),
-            Done | AlreadyInFrameio => false,
-        }
-    }
-}
-
 impl Status {
     pub fn kind(&self) -> StatusKind {
         match self {
@@ -189,11 +90,5 @@ impl Status {
             Status::Failed { .. } => StatusKind::Failed,
             Status::Cancelled { .. } => StatusKind::Cancelled,
         }
-    }
-}
-
-impl std::fmt::Display for StatusKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }

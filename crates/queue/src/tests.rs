@@ -1,5 +1,3 @@
-use postflow_frameio::FolderCache;
-
 use super::*;
 
 fn queue() -> (tempfile::TempDir, Queue) {
@@ -293,16 +291,28 @@ fn the_folder_cache_and_service_state_persist() {
     let path = dir.path().join("q.sqlite");
     {
         let q = Queue::open(&path).unwrap();
-        q.put("root/scenes/sc01", "folder-1");
+        q.folder_put("root/scenes/sc01", "folder-1");
+        q.folder_put("root/scenes/sc01/shot_1", "folder-2");
+        q.folder_put("root/scenes/sc01_x", "folder-3");
         q.set_state("paused", "true").unwrap();
     }
     let q = Queue::open(&path).unwrap();
     assert_eq!(
-        FolderCache::get(&q, "root/scenes/sc01").as_deref(),
+        q.folder_get("root/scenes/sc01").as_deref(),
         Some("folder-1")
     );
-    q.remove("root/scenes/sc01");
-    assert_eq!(FolderCache::get(&q, "root/scenes/sc01"), None);
+    q.folder_forget("root/scenes/sc01");
+    assert_eq!(q.folder_get("root/scenes/sc01"), None);
+    assert_eq!(
+        q.folder_get("root/scenes/sc01/shot_1"),
+        None,
+        "and below it"
+    );
+    assert_eq!(
+        q.folder_get("root/scenes/sc01_x").as_deref(),
+        Some("folder-3"),
+        "a sibling whose name starts alike is kept (no LIKE wildcards)"
+    );
     assert_eq!(q.state("paused").unwrap().as_deref(), Some("true"));
 }
 
@@ -443,4 +453,31 @@ fn state_or_insert_keeps_the_first_value_until_cleared() {
     q.clear_state("since").unwrap();
     assert_eq!(q.state("since").unwrap(), None);
     assert_eq!(q.state_or_insert("since", "3").unwrap(), "3");
+}
+
+/// The service starting while `postflow status` looks: several processes
+/// (here threads with their own connections) open one new database at the
+/// same moment; every one of them must get a working queue.
+#[test]
+fn a_new_database_opened_by_several_at_once_works_for_all() {
+    for round in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.sqlite");
+        let start = std::sync::Arc::new(std::sync::Barrier::new(4));
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let (path, start) = (path.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    Queue::open(&path).map(|q| q.counts().is_ok())
+                })
+            })
+            .collect();
+        for h in handles {
+            match h.join().unwrap() {
+                Ok(ok) => assert!(ok),
+                Err(e) => panic!("round {round}: {e}"),
+            }
+        }
+    }
 }

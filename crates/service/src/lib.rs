@@ -286,7 +286,10 @@ async fn repair_structure(client: &Client, queue: &Queue, root: &str, structure:
     if structure.is_empty() {
         return;
     }
-    match client.repair_structure(queue, root, &[structure], 2).await {
+    match client
+        .repair_structure(&postflow_engine::Folders(queue), root, &[structure], 2)
+        .await
+    {
         Ok(r) if r.folders_folded > 0 || !r.left.is_empty() => tracing::info!(
             folded = r.folders_folded,
             moved = r.items_moved,
