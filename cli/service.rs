@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use postflow_core::Control;
 use postflow_queue::{Queue, Status, StatusKind};
 use postflow_secrets::SecretStore;
 use postflow_service::{queue_path, Report};
@@ -37,9 +36,8 @@ pub fn run(paths: &Paths) -> anyhow::Result<ExitCode> {
             tracing::info!("stopping: letting the queue settle");
         };
         let secrets = Arc::new(SecretStore::open());
-        match postflow_service::run(paths, &loaded.settings, secrets, Control::default(), stop)
-            .await
-        {
+        let control = postflow_service::control_for(paths)?;
+        match postflow_service::run(paths, &loaded.settings, secrets, control, stop).await {
             Ok(()) => Ok(ExitCode::SUCCESS),
             Err(e) => {
                 eprintln!("error: {e}");

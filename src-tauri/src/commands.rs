@@ -1,9 +1,8 @@
-//! IPC commands the web UI calls. Generic over the runtime so they are tested
-//! with Tauri's mock runtime, without a display.
+//! The IPC command the web UI calls: one adapter over the PostFlow API's
+//! command list (the HTTP transport serves the same list). Generic over the
+//! runtime so it is tested with Tauri's mock runtime, without a display.
 
-use postflow_core::RunState;
-use postflow_settings::Problem;
-use serde::Serialize;
+use postflow_core::ApiError;
 use tauri::{Runtime, State};
 
 use crate::AppState;
@@ -11,72 +10,75 @@ use crate::AppState;
 /// The event name core events are emitted under, to the web UI.
 pub const EVENT_CHANNEL: &str = "postflow://event";
 
-/// What the window shows at a glance.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Status {
-    pub version: &'static str,
-    pub state: RunState,
-    pub settings_file: String,
-    pub problems: Vec<Problem>,
-}
-
 pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
-    tauri::generate_handler![get_status, pause, resume]
+    tauri::generate_handler![api]
 }
 
+/// `invoke("api", {command, args})`: any command of `postflow_api::COMMANDS`.
 #[tauri::command]
-pub fn get_status(state: State<'_, AppState>) -> Status {
-    let loaded = state.settings.lock().unwrap_or_else(|p| p.into_inner());
-    Status {
-        version: env!("CARGO_PKG_VERSION"),
-        state: state.control.state(),
-        settings_file: loaded.source.path().display().to_string(),
-        problems: loaded.all_problems(),
-    }
-}
-
-#[tauri::command]
-pub fn pause(state: State<'_, AppState>) -> RunState {
-    state.control.pause();
-    state.control.state()
-}
-
-#[tauri::command]
-pub fn resume(state: State<'_, AppState>) -> RunState {
-    state.control.resume();
-    state.control.state()
+pub async fn api(
+    command: String,
+    args: serde_json::Value,
+    state: State<'_, AppState>,
+) -> Result<serde_json::Value, ApiError> {
+    state.api.dispatch(&command, args).await
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
-    use postflow_core::Control;
     use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
     use tauri::webview::InvokeRequest;
     use tauri::WebviewWindowBuilder;
 
     use super::*;
 
-    fn app(control: Control, config: &std::path::Path) -> tauri::App<tauri::test::MockRuntime> {
-        mock_builder()
-            .manage(AppState {
-                control,
-                settings: Mutex::new(postflow_settings::load_with_env(config, |_| None)),
-            })
+    struct Rig {
+        _dir: tempfile::TempDir,
+        app: tauri::App<tauri::test::MockRuntime>,
+        api: postflow_api::Api,
+    }
+
+    fn rig(settings: &str) -> Rig {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("settings.toml");
+        std::fs::write(&config, settings).unwrap();
+        let paths = postflow_settings::Paths {
+            config_file: config,
+            data_dir: dir.path().join("data"),
+            log_dir: dir.path().join("logs"),
+        };
+        let api =
+            tauri::async_runtime::block_on(postflow_api::Api::open(postflow_api::ApiOptions {
+                paths,
+                secrets: std::sync::Arc::new(postflow_secrets::SecretStore::environment_only(
+                    "tests",
+                    |_| None,
+                )),
+                host: false,
+                demo: false,
+            }))
+            .unwrap();
+        let app = mock_builder()
+            .manage(AppState { api: api.clone() })
             .invoke_handler(handler())
             .build(mock_context(noop_assets()))
-            .expect("mock app builds")
+            .expect("mock app builds");
+        Rig {
+            _dir: dir,
+            app,
+            api,
+        }
     }
 
     fn invoke(
         window: &tauri::WebviewWindow<tauri::test::MockRuntime>,
-        cmd: &str,
-    ) -> serde_json::Value {
+        command: &str,
+        args: serde_json::Value,
+    ) -> Result<serde_json::Value, serde_json::Value> {
         get_ipc_response(
             window,
             InvokeRequest {
-                cmd: cmd.into(),
+                cmd: "api".into(),
                 callback: tauri::ipc::CallbackFn(0),
                 error: tauri::ipc::CallbackFn(1),
                 // The app's own origin, as Tauri checks it for app commands.
@@ -87,47 +89,41 @@ mod tests {
                 }
                 .parse()
                 .unwrap(),
-                body: tauri::ipc::InvokeBody::default(),
+                body: tauri::ipc::InvokeBody::Json(
+                    serde_json::json!({"command": command, "args": args}),
+                ),
                 headers: Default::default(),
                 invoke_key: INVOKE_KEY.to_string(),
             },
         )
-        .expect("command answers")
-        .deserialize()
-        .expect("JSON answer")
+        .map(|body| body.deserialize().expect("JSON answer"))
     }
 
     #[test]
-    fn pause_and_resume_drive_the_core_state() {
-        let dir = tempfile::tempdir().unwrap();
-        let control = Control::default();
-        let app = app(control.clone(), &dir.path().join("settings.toml"));
-        let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+    fn pause_through_ipc_is_durable_and_seen_by_every_process() {
+        let rig = rig("");
+        let window = WebviewWindowBuilder::new(&rig.app, "main", Default::default())
             .build()
             .unwrap();
-
-        assert_eq!(invoke(&window, "pause"), serde_json::json!("paused"));
-        assert_eq!(control.state(), RunState::Paused);
-        assert_eq!(invoke(&window, "get_status")["state"], "paused");
-        assert_eq!(invoke(&window, "resume"), serde_json::json!("running"));
-        assert_eq!(control.state(), RunState::Running);
+        let paused = invoke(&window, "pause", serde_json::Value::Null).unwrap();
+        assert_eq!(paused["run_state"], "paused");
+        assert_eq!(rig.api.control().state(), postflow_core::RunState::Paused);
+        // The flag is in the queue database: another process sees it.
+        let queue =
+            postflow_queue::Queue::open(&postflow_service::queue_path(rig.api.paths())).unwrap();
+        assert_eq!(queue.state("paused").unwrap().as_deref(), Some("true"));
+        let resumed = invoke(&window, "resume", serde_json::Value::Null).unwrap();
+        assert_eq!(resumed["run_state"], "running");
     }
 
     #[test]
-    fn status_carries_every_settings_problem() {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("settings.toml");
-        std::fs::write(
-            &config,
-            "[transfers]\nparallel_parts = 0\n[ui]\ncolour = 1\n",
-        )
-        .unwrap();
-        let app = app(Control::default(), &config);
-        let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+    fn settings_carry_every_problem_and_errors_say_what_to_do() {
+        let rig = rig("[transfers]\nparallel_parts = 0\n[ui]\ncolour = 1\n");
+        let window = WebviewWindowBuilder::new(&rig.app, "main", Default::default())
             .build()
             .unwrap();
-        let status = invoke(&window, "get_status");
-        let keys: Vec<&str> = status["problems"]
+        let view = invoke(&window, "settings_view", serde_json::Value::Null).unwrap();
+        let keys: Vec<&str> = view["problems"]
             .as_array()
             .unwrap()
             .iter()
@@ -136,6 +132,10 @@ mod tests {
         for key in ["ui.colour", "transfers.parallel_parts", "watch.root"] {
             assert!(keys.contains(&key), "{key} missing from {keys:?}");
         }
-        assert_eq!(status["settings_file"], config.display().to_string());
+        let error = invoke(&window, "retry", serde_json::json!({"id": 999})).unwrap_err();
+        assert_eq!(error["disposition"], "permanent");
+        assert!(error["fix"].is_string(), "{error}");
+        let unknown = invoke(&window, "format_disk", serde_json::Value::Null).unwrap_err();
+        assert!(unknown["message"].as_str().unwrap().contains("no command"));
     }
 }

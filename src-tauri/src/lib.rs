@@ -1,22 +1,19 @@
-//! PostFlow's desktop shell: a tray icon, a small window and IPC commands,
-//! all over `postflow-core`. No PostFlow logic lives here: the shell shows
-//! state and forwards the user's intent.
+//! PostFlow's desktop shell: a tray icon, a small window and the IPC
+//! adapter, all over the PostFlow API (`postflow-api`). No PostFlow logic
+//! lives here: the shell shows state and forwards the user's intent.
 
 mod commands;
 mod tray;
 
-use std::sync::Mutex;
-
-use postflow_core::Control;
-use postflow_settings::{Loaded, Paths};
+use postflow_api::{Api, ApiOptions};
+use postflow_settings::Paths;
 use tauri::{Emitter, Manager, RunEvent, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 
-pub use commands::{Status, EVENT_CHANNEL};
+pub use commands::EVENT_CHANNEL;
 
 /// What the shell keeps for its commands.
 pub struct AppState {
-    pub control: Control,
-    pub settings: Mutex<Loaded>,
+    pub api: Api,
 }
 
 /// Label of the one window.
@@ -45,10 +42,24 @@ pub fn run() {
 
     let start_minimized = loaded.settings.ui.start_minimized;
     let start_at_login = loaded.settings.ui.start_at_login;
-    let state = AppState {
-        control: Control::default(),
-        settings: Mutex::new(loaded),
+    // UNFINISHED (issue 11): the app steers the service through the queue
+    // database (`postflow run` hosts it); hosting it here comes with the
+    // first-run flow.
+    let api = tauri::async_runtime::block_on(Api::open(ApiOptions {
+        paths: paths.clone(),
+        secrets: std::sync::Arc::new(postflow_secrets::SecretStore::open()),
+        host: false,
+        demo: false,
+    }));
+    let api = match api {
+        Ok(api) => api,
+        Err(e) => {
+            tracing::error!("PostFlow cannot open its queue: {}", e.message);
+            eprintln!("PostFlow cannot start: {}", e.message);
+            std::process::exit(2);
+        }
     };
+    let state = AppState { api };
 
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
@@ -110,18 +121,11 @@ pub fn show_main_window<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> tauri::
 
 /// Core events go to the web UI as they happen.
 fn forward_events<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
-    let mut events = app.state::<AppState>().control.subscribe();
+    let mut events = app.state::<AppState>().api.subscribe();
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        loop {
-            match events.recv().await {
-                Ok(event) => {
-                    let _ = app.emit(EVENT_CHANNEL, &event);
-                }
-                // A slow webview missed some events; it re-reads the status.
-                Err(postflow_core::RecvError::Lagged(_)) => continue,
-                Err(postflow_core::RecvError::Closed) => break,
-            }
+        while let Some(event) = events.next().await {
+            let _ = app.emit(EVENT_CHANNEL, &event);
         }
     });
 }

@@ -30,7 +30,7 @@ pub fn labels(state: RunState) -> (&'static str, &'static str, &'static str) {
 }
 
 pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let control = app.state::<AppState>().control.clone();
+    let control = app.state::<AppState>().api.control().clone();
     let (status_text, toggle_text, tooltip) = labels(control.state());
 
     let status = MenuItem::with_id(app, "status", status_text, false, None::<&str>)?;
@@ -60,8 +60,21 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
                 }
             }
             "toggle" => {
-                let state = app.state::<AppState>().control.toggle();
-                tracing::info!(?state, "run state changed from the tray");
+                // Through the API, like the window and the CLI: the queue
+                // database's flag first, then the state and the event.
+                let api = app.state::<AppState>().api.clone();
+                tauri::async_runtime::spawn(async move {
+                    let result = match api.control().state() {
+                        RunState::Running => api.pause().await,
+                        RunState::Paused => api.resume().await,
+                    };
+                    match result {
+                        Ok(s) => {
+                            tracing::info!(state = ?s.run_state, "run state changed from the tray")
+                        }
+                        Err(e) => tracing::error!("cannot change the run state: {}", e.message),
+                    }
+                });
             }
             "quit" => {
                 tracing::info!("quit from the tray");

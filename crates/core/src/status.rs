@@ -3,9 +3,10 @@
 //! `postflow-queue`.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// The variant without its data, for counting, filtering and indexing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum StatusKind {
     WaitingForStability,

@@ -137,7 +137,7 @@ impl Engine {
     ) -> Arc<Engine> {
         // A restart while paused stays paused.
         if queue.state(PAUSED_KEY).ok().flatten().as_deref() == Some("true") {
-            control.pause();
+            control.adopt(RunState::Paused);
         }
         Arc::new(Engine {
             queue,
@@ -159,14 +159,14 @@ impl Engine {
     /// Pauses (no new item starts) and remembers it across restarts.
     pub fn pause(&self) -> Result<(), postflow_queue::Error> {
         self.queue.set_state(PAUSED_KEY, "true")?;
-        self.control.pause();
+        self.control.adopt(RunState::Paused);
         Ok(())
     }
 
     pub fn resume(&self) -> Result<(), postflow_queue::Error> {
         self.queue.set_state(PAUSED_KEY, "false")?;
         self.queue.clear_state(NEEDS_USER_SINCE_KEY)?;
-        self.control.resume();
+        self.control.adopt(RunState::Running);
         Ok(())
     }
 
@@ -197,7 +197,7 @@ impl Engine {
             shot,
         })?;
         if let Recorded::New(id) = recorded {
-            self.publish_status(id, rel_path, "waiting_for_stability", None);
+            self.publish_status(id, rel_path, StatusKind::WaitingForStability, None);
         }
         Ok(Some(recorded))
     }
@@ -235,7 +235,7 @@ impl Engine {
         if let Some(reason) = &detail {
             self.notice_held(id, &item.file_name, reason);
         }
-        self.publish_status(id, rel_path, kind.as_str(), detail);
+        self.publish_status(id, rel_path, kind, detail);
         Ok(Some(id))
     }
 
@@ -388,14 +388,14 @@ impl Engine {
         &self,
         id: i64,
         rel_path: &str,
-        status: &str,
+        status: StatusKind,
         detail: Option<String>,
     ) {
         let file_name = rel_path.rsplit('/').next().unwrap_or(rel_path).to_string();
         self.control.publish(Event::ItemStatus {
             id,
             file_name,
-            status: status.to_string(),
+            status,
             detail,
         });
     }

@@ -100,7 +100,7 @@ impl Engine {
             if let (StatusKind::Held, Some(reason)) = (kind, &detail) {
                 self.notice_held(id, &item.file_name, reason);
             }
-            self.publish_status(id, &item.rel_path, kind.as_str(), detail);
+            self.publish_status(id, &item.rel_path, kind, detail);
             match kind {
                 StatusKind::Done => return Outcome::Done,
                 StatusKind::AlreadyInFrameio => return Outcome::AlreadyInFrameio,
@@ -611,7 +611,7 @@ impl Engine {
                 let _ = self
                     .queue
                     .transition(item.id, item.status.kind(), Status::Queued);
-                self.publish_status(item.id, &item.rel_path, "queued", None);
+                self.publish_status(item.id, &item.rel_path, StatusKind::Queued, None);
                 return Outcome::Requeued;
             }
             StepError::Queue(e) => {
@@ -626,7 +626,7 @@ impl Engine {
                         reason: why.clone(),
                     },
                 );
-                self.publish_status(item.id, &item.rel_path, "cancelled", Some(why));
+                self.publish_status(item.id, &item.rel_path, StatusKind::Cancelled, Some(why));
                 return Outcome::Cancelled;
             }
             StepError::Frameio(FrameioError::Network(why)) => return Outcome::Offline(why),
@@ -669,7 +669,7 @@ impl Engine {
             );
             self.notify_quietly(&format!("needs_action:{}", item.id), &notice);
         }
-        self.publish_status(item.id, &item.rel_path, "failed", Some(reason));
+        self.publish_status(item.id, &item.rel_path, StatusKind::Failed, Some(reason));
         Outcome::Failed { needs_action }
     }
 

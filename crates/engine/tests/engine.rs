@@ -98,7 +98,7 @@ fn engine_with(
         Arc::new(Queue::open(db).unwrap()),
         client,
         Nomenclature::default(),
-        Control::default(),
+        Control::in_memory(),
         config,
     )
 }

@@ -67,12 +67,12 @@ impl std::fmt::Debug for Credentials {
 
 /// Where rotated tokens are kept (the OS keychain in the app).
 pub trait TokenSink: Send + Sync {
-    fn store(&self, tokens: &FrameioTokens) -> std::result::Result<(), String>;
+    fn store(&self, tokens: &FrameioTokens) -> std::result::Result<(), postflow_core::ApiError>;
 }
 
 impl TokenSink for postflow_secrets::SecretStore {
-    fn store(&self, tokens: &FrameioTokens) -> std::result::Result<(), String> {
-        self.set_frameio_tokens(tokens).map_err(|e| e.to_string())
+    fn store(&self, tokens: &FrameioTokens) -> std::result::Result<(), postflow_core::ApiError> {
+        Ok(self.set_frameio_tokens(tokens)?)
     }
 }
 

@@ -115,3 +115,25 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<Error> for postflow_core::ApiError {
+    fn from(e: Error) -> Self {
+        let fix = match &e {
+            Error::SignedOut(_) | Error::SignIn(_) => Some("sign in to Frame.io again"),
+            Error::Forbidden(_) => {
+                Some("ask the project's admin for access, or sign in with another account")
+            }
+            Error::NotFound(_) => {
+                Some("check the account and project chosen in Settings → Frame.io")
+            }
+            Error::Network(_) | Error::Unavailable(_) | Error::RateLimited(_) => {
+                Some("nothing to do: PostFlow retries by itself")
+            }
+            Error::LocalFile { .. } => Some("check that the file is still in BY_SHOT and readable"),
+            _ => None,
+        };
+        let mut api = postflow_core::ApiError::new(e.disposition(), e.to_string());
+        api.fix = fix.map(str::to_string);
+        api
+    }
+}

@@ -15,7 +15,7 @@ use support::*;
 #[derive(Default)]
 struct Kept(Mutex<Vec<FrameioTokens>>);
 impl TokenSink for Kept {
-    fn store(&self, tokens: &FrameioTokens) -> Result<(), String> {
+    fn store(&self, tokens: &FrameioTokens) -> Result<(), postflow_core::ApiError> {
         self.0.lock().unwrap().push(tokens.clone());
         Ok(())
     }

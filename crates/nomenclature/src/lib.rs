@@ -61,7 +61,7 @@ pub enum Classification {
 }
 
 /// The four statuses of §5, as they appear in `parse --json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Parsed,
@@ -333,7 +333,7 @@ fn ignored(reason: &str) -> Classification {
 }
 
 /// One line of `postflow parse --json` (§5): exactly these keys, in this order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct ParseReport {
     pub name: String,
     pub status: Status,

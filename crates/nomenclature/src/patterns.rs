@@ -12,7 +12,7 @@ const SC_SHOT: &str = r"^(?P<scene>SC[0-9]+)_(?P<shot>.+)_V(?P<version>[0-9]+)$"
 const TITLED: &str = r"^(?P<scene>.+)_S(?P<shot>[0-9]+)_V(?P<version>[0-9]+)$";
 
 /// A user pattern as written in the settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct PatternSpec {
     /// Shown in `parse` output and the UI; must not be a built-in name.
     pub name: String,

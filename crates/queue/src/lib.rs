@@ -144,6 +144,29 @@ impl Error {
         }
     }
 
+    /// What to do about it: busy or locked is worth retrying; a full disk or
+    /// a database this build cannot read needs a person; a refused
+    /// transition or an unknown item will not succeed as asked.
+    pub fn disposition(&self) -> postflow_core::Disposition {
+        use postflow_core::Disposition::*;
+        match self {
+            _ if self.is_transient() => Transient,
+            Error::Sql(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DiskFull
+                        | rusqlite::ErrorCode::ReadOnly
+                        | rusqlite::ErrorCode::CannotOpen
+                ) =>
+            {
+                NeedsUser
+            }
+            Error::Open { .. } | Error::Migrate(_) | Error::Corrupt(_) => NeedsUser,
+            Error::Sql(_) => Transient,
+            Error::NoSuchItem(_) | Error::Transition { .. } | Error::Conflict { .. } => Permanent,
+        }
+    }
+
     /// A busy or locked database is worth retrying; the rest is not.
     pub fn is_transient(&self) -> bool {
         matches!(self, Error::Sql(rusqlite::Error::SqliteFailure(e, _))
@@ -152,6 +175,31 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<Error> for postflow_core::ApiError {
+    fn from(e: Error) -> Self {
+        let fix = match &e {
+            Error::Sql(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::DiskFull =>
+            {
+                Some("free some space on the disk that holds PostFlow's data folder; nothing recorded is lost")
+            }
+            Error::Open { .. } => Some("check that PostFlow's data folder exists and is writable"),
+            Error::Migrate(_) | Error::Corrupt(_) => {
+                Some("this queue was written by a newer PostFlow, or is damaged: update PostFlow, or move the data folder aside")
+            }
+            Error::NoSuchItem(_) => Some("refresh the list: the item is gone"),
+            Error::Transition { .. } | Error::Conflict { .. } => {
+                Some("refresh: the item changed meanwhile")
+            }
+            _ if e.is_transient() => Some("try again in a moment"),
+            Error::Sql(_) => None,
+        };
+        let mut api = postflow_core::ApiError::new(e.disposition(), e.to_string());
+        api.fix = fix.map(str::to_string);
+        api
+    }
+}
 
 /// What the watcher saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -566,6 +614,63 @@ impl Queue {
     pub fn retry(&self, id: i64) -> Result<Item> {
         let item = self.get(id)?.ok_or(Error::NoSuchItem(id))?;
         self.transition(id, item.status.kind(), Status::Queued)
+    }
+
+    /// A page of the items in any of `kinds` whose path contains `search`
+    /// (case-insensitively; `%` and `_` are plain characters), in board
+    /// order: scene, shot, version, then path; items without a scene
+    /// (held names) first. Also the number of matching items in all.
+    pub fn page(
+        &self,
+        kinds: &[StatusKind],
+        search: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<Item>, u64)> {
+        let conn = self.conn();
+        let pattern = search.filter(|s| !s.is_empty()).map(|s| {
+            let escaped = s
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        });
+        let filter = format!(
+            "kind IN ({}) AND (?1 IS NULL OR lower(rel_path) LIKE ?1 ESCAPE '\\')",
+            kind_list(kinds)
+        );
+        let total: i64 = conn.query_row(
+            &format!("SELECT COUNT(*) FROM items WHERE {filter}"),
+            params![pattern],
+            |r| r.get(0),
+        )?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM items WHERE {filter}
+             ORDER BY scene IS NOT NULL, scene, shot, version, rel_path, id
+             LIMIT ?2 OFFSET ?3"
+        ))?;
+        let items = stmt
+            .query_map(
+                params![pattern, limit.min(i64::MAX as usize) as i64, offset as i64],
+                row_to_item,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok((items, total as u64))
+    }
+
+    /// Every failed item of one shot goes back to the queue; returns how
+    /// many.
+    pub fn retry_shot(&self, scene: &str, shot: &str) -> Result<usize> {
+        let failed: Vec<Item> = self
+            .shot_history(scene, shot)?
+            .into_iter()
+            .filter(|i| i.status.kind() == StatusKind::Failed)
+            .collect();
+        for item in &failed {
+            self.transition(item.id, StatusKind::Failed, Status::Queued)?;
+        }
+        Ok(failed.len())
     }
 
     /// Every failed item goes back to the queue; returns how many.

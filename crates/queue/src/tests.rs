@@ -481,3 +481,53 @@ fn a_new_database_opened_by_several_at_once_works_for_all() {
         }
     }
 }
+
+#[test]
+fn pages_come_in_board_order_and_search_treats_wildcards_as_text() {
+    let (_dir, q) = queue();
+    let shot = |scene: &str, shot: &str, version: &str| {
+        Some(ShotRef {
+            scene: scene.into(),
+            shot: shot.into(),
+            version: version.into(),
+        })
+    };
+    for (path, s) in [
+        ("SC02_B_V001.mov", shot("SC02", "B", "V001")),
+        ("SC01_A_V002.mov", shot("SC01", "A", "V002")),
+        ("odd name.mov", None),
+        ("SC01_A_V001.mov", shot("SC01", "A", "V001")),
+        ("SC01%A_V001.mov", shot("SC01", "Z", "V001")),
+    ] {
+        q.record_candidate(&Candidate {
+            rel_path: path.into(),
+            size: 1,
+            mtime_ns: 1,
+            shot: s,
+        })
+        .unwrap();
+    }
+    let all = [StatusKind::WaitingForStability];
+    let (items, total) = q.page(&all, None, 0, 10).unwrap();
+    let names: Vec<&str> = items.iter().map(|i| i.rel_path.as_str()).collect();
+    assert_eq!(total, 5);
+    assert_eq!(
+        names,
+        [
+            "odd name.mov",
+            "SC01_A_V001.mov",
+            "SC01_A_V002.mov",
+            "SC01%A_V001.mov",
+            "SC02_B_V001.mov"
+        ]
+    );
+    let (items, total) = q.page(&all, None, 1, 2).unwrap();
+    assert_eq!((items.len(), total), (2, 5));
+    assert_eq!(items[0].rel_path, "SC01_A_V001.mov");
+    let (items, total) = q.page(&all, Some("sc01_a"), 0, 10).unwrap();
+    assert_eq!(total, 2, "`_` is a plain character: {items:?}");
+    let (items, _) = q.page(&all, Some("%"), 0, 10).unwrap();
+    assert_eq!(items.len(), 1, "`%` is a plain character");
+    let (_, total) = q.page(&[StatusKind::Done], None, 0, 10).unwrap();
+    assert_eq!(total, 0);
+}

@@ -154,6 +154,33 @@ impl SecretError {
     pub fn is_transient(&self) -> bool {
         matches!(self, SecretError::Keychain(_))
     }
+
+    /// What to do about it: a busy keychain is worth retrying; no keychain,
+    /// a damaged entry or a bad variable needs a person; a webhook URL that
+    /// is not Discord's will not be accepted as it is.
+    pub fn disposition(&self) -> postflow_core::Disposition {
+        use postflow_core::Disposition::*;
+        match self {
+            SecretError::Keychain(_) => Transient,
+            SecretError::NoKeychain { .. }
+            | SecretError::Corrupt(_)
+            | SecretError::BadEnvironment { .. } => NeedsUser,
+            SecretError::Webhook(_) => Permanent,
+        }
+    }
+}
+
+impl From<SecretError> for postflow_core::ApiError {
+    fn from(e: SecretError) -> Self {
+        let fix = match &e {
+            SecretError::Keychain(_) => "try again; unlock the keychain if the system asks",
+            SecretError::NoKeychain { .. } => "start a keychain (Secret Service) for this session, or set the variables named above",
+            SecretError::Corrupt(_) => "store it again",
+            SecretError::BadEnvironment { .. } => "correct the variable in the service's environment",
+            SecretError::Webhook(_) => "paste the webhook URL from Discord: Server Settings → Integrations → Webhooks → Copy Webhook URL",
+        };
+        postflow_core::ApiError::new(e.disposition(), e.to_string()).with_fix(fix)
+    }
 }
 
 /// Where environment variables are read from (the process's, or a test's).

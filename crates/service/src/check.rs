@@ -76,7 +76,7 @@ async fn discord(settings: &Settings, source: &dyn WebhookSource) -> Check {
     let hook = match source.webhook() {
         Ok(Some(hook)) => hook,
         Ok(None) => return fail(WHAT, "no webhook is stored", SET),
-        Err(e) => return fail(WHAT, e, SET),
+        Err(e) => return fail(WHAT, e.message, SET),
     };
     let webhook = match Webhook::from_env_or_real(&hook) {
         Ok(w) => w,

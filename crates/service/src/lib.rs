@@ -32,6 +32,10 @@ pub use status::{health, Report};
 pub const QUEUE_FILE: &str = "queue.sqlite";
 const HEARTBEAT_KEY: &str = "service.heartbeat";
 const ROOT_FOLDER_KEY: &str = "frameio.root_folder";
+/// Set (to the time asked) by [`request_rescan`] from any process.
+const RESCAN_KEY: &str = "service.rescan_requested";
+/// The Frame.io project's name, remembered when the service resolves it.
+pub const PROJECT_NAME_KEY: &str = "frameio.project_name";
 /// A heartbeat older than this means the service is not running.
 pub const HEARTBEAT_STALE: Duration = Duration::from_secs(15);
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
@@ -74,6 +78,131 @@ pub enum StartError {
     Frameio(#[from] postflow_frameio::Error),
     #[error(transparent)]
     Queue(#[from] postflow_queue::Error),
+    /// One service per queue: another process (the app, or `postflow run`)
+    /// holds the data directory's service lock.
+    #[error("another PostFlow service{} is already running for this queue ({}); steer it with `postflow pause`, `resume`, `retry`, or stop it first", .pid.map(|p| format!(" (pid {p})")).unwrap_or_default(), .dir)]
+    AlreadyRunning { pid: Option<u32>, dir: String },
+    #[error("cannot take the service lock in {dir}: {reason}")]
+    Lock { dir: String, reason: String },
+}
+
+/// The data directory's service lock file: held (an OS file lock, released
+/// when the process ends, however it ends) by the one service running for
+/// this queue; it holds that service's pid for the message of the next.
+pub const LOCK_FILE: &str = "service.lock";
+
+/// Takes the service lock of `paths`' data directory, or says who has it.
+pub fn lock_service(paths: &Paths) -> Result<std::fs::File, StartError> {
+    use std::io::{Read, Seek, Write};
+    let dir = paths.data_dir.display().to_string();
+    let lock_error = |e: std::io::Error| StartError::Lock {
+        dir: dir.clone(),
+        reason: e.to_string(),
+    };
+    std::fs::create_dir_all(&paths.data_dir).map_err(lock_error)?;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(paths.data_dir.join(LOCK_FILE))
+        .map_err(lock_error)?;
+    match file.try_lock() {
+        Ok(()) => {
+            file.set_len(0).map_err(lock_error)?;
+            file.rewind().map_err(lock_error)?;
+            write!(file, "{}", std::process::id()).map_err(lock_error)?;
+            file.flush().map_err(lock_error)?;
+            Ok(file)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut pid = String::new();
+            let _ = file.read_to_string(&mut pid);
+            Err(StartError::AlreadyRunning {
+                pid: pid.trim().parse().ok(),
+                dir,
+            })
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(lock_error(e)),
+    }
+}
+
+/// The service running in the background of this process (the desktop app,
+/// `postflow run --gui`): stop it, or ask it to rescan now. Applying new
+/// settings is a stop and a start: whatever was in flight is in the queue
+/// and resumes from its stored parts.
+pub struct ServiceHandle {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), StartError>>,
+    rescan: Arc<tokio::sync::Notify>,
+    ended: Arc<Mutex<Option<String>>>,
+}
+
+impl ServiceHandle {
+    /// Starts the service in the background on the current Tokio runtime.
+    pub fn start(
+        paths: Paths,
+        settings: Settings,
+        secrets: Arc<SecretStore>,
+        control: Control,
+    ) -> ServiceHandle {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let rescan = Arc::new(tokio::sync::Notify::new());
+        let ended = Arc::new(Mutex::new(None));
+        let (hook, why) = (rescan.clone(), ended.clone());
+        let task = tokio::spawn(async move {
+            let stop = async move {
+                let _ = stopped.await;
+            };
+            let result = run_with(&paths, &settings, secrets, control.clone(), hook, stop).await;
+            if let Err(e) = &result {
+                tracing::warn!("the service stopped: {e}");
+                *lock(&why) = Some(e.to_string());
+                control.publish(Event::Service {
+                    running: false,
+                    detail: Some(e.to_string()),
+                });
+            }
+            result
+        });
+        ServiceHandle {
+            stop: Some(stop),
+            task,
+            rescan,
+            ended,
+        }
+    }
+
+    /// Why the service ended by itself, if it did (it could not start).
+    pub fn ended_because(&self) -> Option<String> {
+        lock(&self.ended).clone()
+    }
+
+    /// Rescans the watched folder at once (the backbone rescan runs anyway).
+    pub fn rescan_now(&self) {
+        self.rescan.notify_one();
+    }
+
+    /// Whether the service is still up (it stops by itself only when it
+    /// could not start: see [`ServiceHandle::stop`] for why).
+    pub fn is_running(&self) -> bool {
+        !self.task.is_finished()
+    }
+
+    /// Stops the service and waits for it; returns why it ended early, if
+    /// it did (settings incomplete, not signed in...).
+    pub async fn stop(mut self) -> Result<(), StartError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match (&mut self.task).await {
+            Ok(result) => result,
+            Err(e) => {
+                tracing::error!("the service task ended abnormally: {e}");
+                Ok(())
+            }
+        }
+    }
 }
 
 /// Runs the service until `stop` resolves (SIGINT/SIGTERM in the CLI).
@@ -85,6 +214,19 @@ pub async fn run(
     settings: &Settings,
     secrets: Arc<SecretStore>,
     control: Control,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(), StartError> {
+    let rescan = Arc::new(tokio::sync::Notify::new());
+    run_with(paths, settings, secrets, control, rescan, stop).await
+}
+
+/// [`run`], with `rescan` waking a rescan of the watched folder.
+async fn run_with(
+    paths: &Paths,
+    settings: &Settings,
+    secrets: Arc<SecretStore>,
+    control: Control,
+    rescan: Arc<tokio::sync::Notify>,
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), StartError> {
     let blocking: Vec<Problem> = settings
@@ -101,6 +243,8 @@ pub async fn run(
     if !blocking.is_empty() {
         return Err(StartError::Settings(blocking));
     }
+    // Held until this function returns: one service per queue.
+    let _lock = lock_service(paths)?;
     let nomenclature = settings.nomenclature().map_err(StartError::Settings)?;
     let client = client(settings, secrets.clone())?;
     let queue = Arc::new(Queue::open(&queue_path(paths))?);
@@ -133,7 +277,12 @@ pub async fn run(
     };
     // Heartbeat out, pause flag in (from `postflow pause` in another
     // process), from the start: `status` sees a service waiting for Frame.io.
-    let heartbeat = tokio::spawn(heartbeat_loop(beat.clone(), queue.clone(), control.clone()));
+    let heartbeat = tokio::spawn(heartbeat_loop(
+        beat.clone(),
+        queue.clone(),
+        control.clone(),
+        rescan.clone(),
+    ));
 
     let root_folder_id = tokio::select! {
         id = root_folder(&client, &queue, &settings.frameio.project_id, &control) => id,
@@ -203,12 +352,30 @@ pub async fn run(
     watch.rescan_interval = Duration::from_secs(settings.watch.rescan_interval_secs.max(1));
     watch.readiness_window = Duration::from_secs(settings.watch.readiness_window_secs.max(1));
     let (watcher, mut events) = Watcher::new(watch, nomenclature).settled(settled).start();
+    let watcher = Arc::new(watcher);
     tracing::info!(root = %settings.watch.root.display(), "PostFlow service running");
+    control.publish(Event::Service {
+        running: true,
+        detail: None,
+    });
+    // "Rescan now", from this process (the UI) or another (the queue
+    // database's request, read by the heartbeat loop).
+    let rescans = {
+        let watcher = watcher.clone();
+        let rescan = rescan.clone();
+        tokio::spawn(async move {
+            loop {
+                rescan.notified().await;
+                watcher.rescan_now();
+            }
+        })
+    };
 
     // Watcher -> queue: record every candidate before anything else.
     let bridge = {
         let engine = engine.clone();
         let beat = beat.clone();
+        let control = control.clone();
         tokio::spawn(async move {
             while let Some(event) = events.recv().await {
                 let result = match &event {
@@ -221,16 +388,30 @@ pub async fn run(
                     WatchEvent::RootOffline { reason } => {
                         tracing::warn!("filespace offline: {reason}");
                         lock(&beat).filespace_online = false;
+                        control.publish(Event::Filespace {
+                            online: false,
+                            detail: Some(reason.clone()),
+                        });
                         Ok(())
                     }
                     WatchEvent::RootOnline => {
                         lock(&beat).filespace_online = true;
+                        control.publish(Event::Filespace {
+                            online: true,
+                            detail: None,
+                        });
                         Ok(())
                     }
                     WatchEvent::Scanned { files, took, .. } => {
-                        let mut b = lock(&beat);
-                        b.last_scan_files = Some(*files);
-                        b.last_scan_ms = Some(took.as_millis() as u64);
+                        {
+                            let mut b = lock(&beat);
+                            b.last_scan_files = Some(*files);
+                            b.last_scan_ms = Some(took.as_millis() as u64);
+                        }
+                        control.publish(Event::ScanFinished {
+                            files: *files as u64,
+                            took_ms: took.as_millis() as u64,
+                        });
                         Ok(())
                     }
                     WatchEvent::Unreadable { rel_path, reason } => {
@@ -269,11 +450,20 @@ pub async fn run(
     if let Some(notifier) = notifier {
         let _ = tokio::time::timeout(Duration::from_secs(10), notifier).await;
     }
-    watcher.stop().await;
+    rescans.abort();
+    let _ = rescans.await;
+    match Arc::try_unwrap(watcher) {
+        Ok(watcher) => watcher.stop().await,
+        Err(_) => tracing::warn!("the watcher is still referenced; it stops with the process"),
+    }
     repair.abort();
     heartbeat.abort();
     states.abort();
     bridge.abort();
+    control.publish(Event::Service {
+        running: false,
+        detail: None,
+    });
     finish(&queue, &beat)
 }
 
@@ -317,21 +507,34 @@ fn finish(queue: &Queue, beat: &Mutex<Heartbeat>) -> Result<(), StartError> {
 
 /// Writes the heartbeat every couple of seconds and applies the persisted
 /// pause flag within [`CONTROL_POLL`].
-async fn heartbeat_loop(beat: Arc<Mutex<Heartbeat>>, queue: Arc<Queue>, control: Control) {
+async fn heartbeat_loop(
+    beat: Arc<Mutex<Heartbeat>>,
+    queue: Arc<Queue>,
+    control: Control,
+    rescan: Arc<tokio::sync::Notify>,
+) {
     // Without process information the heartbeat still goes out.
     let mut system = sysinfo::System::new().ok();
     let pid = sysinfo::Pid::from_u32(std::process::id());
     let mut last_beat: Option<tokio::time::Instant> = None;
+    let mut rescan_seen = queue.state(RESCAN_KEY).ok().flatten();
     loop {
+        let asked = queue.state(RESCAN_KEY).ok().flatten();
+        if asked != rescan_seen {
+            rescan_seen = asked;
+            rescan.notify_one();
+        }
         let wanted = queue.state(PAUSED_KEY).ok().flatten().as_deref() == Some("true");
         let state = control.state();
+        // The flag is the one source of truth; this only brings memory in
+        // line with what another process (`postflow pause`) wrote.
         if wanted && state == RunState::Running {
             tracing::info!("paused");
-            control.pause();
+            control.adopt(RunState::Paused);
         } else if !wanted && state == RunState::Paused {
             tracing::info!("resumed");
             lock(&beat).needs_user = None;
-            control.resume();
+            control.adopt(RunState::Running);
         }
         let changed = lock(&beat).paused != (control.state() == RunState::Paused);
         if !changed && last_beat.is_some_and(|t| t.elapsed() < HEARTBEAT_EVERY) {
@@ -412,6 +615,7 @@ async fn root_folder(
         match client.project(project_id).await {
             Ok(project) => {
                 queue.set_state(&key, &project.root_folder_id)?;
+                queue.set_state(PROJECT_NAME_KEY, &project.name)?;
                 control.publish(Event::Connectivity {
                     online: true,
                     detail: None,
@@ -435,6 +639,40 @@ async fn root_folder(
             Err(e) => return Err(e.into()),
         }
     }
+}
+
+/// The queue database as the one store of the run state (its pause flag).
+pub struct PauseFlag(pub Arc<Queue>);
+
+impl postflow_core::RunStateStore for PauseFlag {
+    fn save(&self, state: RunState) -> Result<(), postflow_core::ApiError> {
+        let paused = if state == RunState::Paused {
+            "true"
+        } else {
+            "false"
+        };
+        self.0.set_state(PAUSED_KEY, paused)?;
+        Ok(())
+    }
+}
+
+/// A [`Control`] whose pause and resume write the queue database's flag
+/// first, starting in the state that flag says.
+pub fn control_for(paths: &Paths) -> Result<Control, postflow_queue::Error> {
+    let queue = Arc::new(Queue::open(&queue_path(paths))?);
+    let paused = queue.state(PAUSED_KEY)?.as_deref() == Some("true");
+    let initial = if paused {
+        RunState::Paused
+    } else {
+        RunState::Running
+    };
+    Ok(Control::new(initial, Arc::new(PauseFlag(queue))))
+}
+
+/// Asks the running service (in this process or another) to rescan the
+/// watched folder now; it does within [`CONTROL_POLL`].
+pub fn request_rescan(queue: &Queue) -> Result<(), postflow_queue::Error> {
+    queue.set_state(RESCAN_KEY, &now_ms().to_string())
 }
 
 /// Pauses or resumes the service, whether or not it is running now (the

@@ -51,14 +51,12 @@ pub struct DiscordProblem {
 /// Where the webhook comes from: the keychain (or its environment-variable
 /// fallback), read again only when there is reason to.
 pub trait WebhookSource: Send + Sync {
-    fn webhook(&self) -> Result<Option<DiscordWebhook>, String>;
+    fn webhook(&self) -> Result<Option<DiscordWebhook>, postflow_core::ApiError>;
 }
 
 impl WebhookSource for SecretStore {
-    fn webhook(&self) -> Result<Option<DiscordWebhook>, String> {
-        self.discord_webhook()
-            .map(|found| found.map(|(hook, _origin)| hook))
-            .map_err(|e| e.to_string())
+    fn webhook(&self) -> Result<Option<DiscordWebhook>, postflow_core::ApiError> {
+        Ok(self.discord_webhook()?.map(|(hook, _origin)| hook))
     }
 }
 

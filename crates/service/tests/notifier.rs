@@ -19,7 +19,7 @@ use tokio::sync::oneshot;
 struct Stored(DiscordWebhook);
 
 impl WebhookSource for Stored {
-    fn webhook(&self) -> Result<Option<DiscordWebhook>, String> {
+    fn webhook(&self) -> Result<Option<DiscordWebhook>, postflow_core::ApiError> {
         Ok(Some(self.0.clone()))
     }
 }
@@ -67,7 +67,7 @@ impl Running {
     fn start(queue: &Arc<Queue>, fake: &DiscordFake, window_secs: u64) -> Running {
         let notifier = Notifier::new(
             queue.clone(),
-            Control::default(),
+            Control::in_memory(),
             settings(window_secs),
             Arc::new(Stored(fake.hook())),
         )

@@ -7,7 +7,6 @@
 
 mod load;
 mod model;
-mod problem;
 mod store;
 mod validate;
 
@@ -15,10 +14,10 @@ pub use load::{
     from_toml_str, load, load_with_env, EnvOverride, Loaded, Source, ENV_OVERRIDES, FILE_KEY,
 };
 pub use model::*;
-pub use problem::Problem;
+pub use postflow_core::Problem;
 pub use store::{
-    save, write_default_if_missing, Paths, PathsError, SaveError, SaveOutcome, DEFAULT_TOML,
-    SETTINGS_FILE_NAME,
+    save, save_changes, write_default_if_missing, Paths, PathsError, SaveError, SaveOutcome,
+    DEFAULT_TOML, SETTINGS_FILE_NAME,
 };
 
 impl Loaded {

@@ -5,12 +5,13 @@ use std::path::PathBuf;
 
 use postflow_nomenclature::{PatternSpec, DEFAULT_EXTENSIONS, DEFAULT_STRUCTURE_ROOT};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// The settings file format this build writes. Older files are migrated on
 /// load (see `load::MIGRATIONS`).
 pub const CURRENT_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct Settings {
     /// Format version of the file.
@@ -40,17 +41,20 @@ impl Default for Settings {
 }
 
 /// `[watch]`: where renders land and when a file counts as finished.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct WatchSettings {
     /// The `BY_SHOT` folder on the LucidLink filespace. Empty: not set yet.
+    #[ts(type = "string")]
     pub root: PathBuf,
     /// Extensions that are uploaded (case-insensitive, without the dot).
     pub extensions: Vec<String>,
     /// A file is ready once its size and mtime have not changed for this long.
+    #[ts(type = "number")]
     pub readiness_window_secs: u64,
     /// Full rescan period. LucidLink raises no native events for files written
     /// by other workstations, so the rescan is what finds them.
+    #[ts(type = "number")]
     pub rescan_interval_secs: u64,
 }
 
@@ -66,7 +70,7 @@ impl Default for WatchSettings {
 }
 
 /// `[nomenclature]`: how names become scene / shot / version.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct NomenclatureSettings {
     /// Folder under the project root that holds the scenes.
@@ -90,7 +94,7 @@ impl Default for NomenclatureSettings {
 
 /// `[frameio]`: where uploads go. Tokens are never here: they live in the
 /// OS keychain (see `postflow-secrets`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct FrameioSettings {
     pub api_base_url: String,
@@ -123,7 +127,7 @@ impl Default for FrameioSettings {
 }
 
 /// Message language for Discord and the UI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     #[default]
@@ -132,12 +136,13 @@ pub enum Language {
 }
 
 /// `[discord]`: the team channel. The webhook URL is a secret: keychain only.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct DiscordSettings {
     pub enabled: bool,
     pub language: Language,
     /// Uploads finishing within this window go out as one message.
+    #[ts(type = "number")]
     pub batching_window_secs: u64,
     /// Who to ping on failures: `<@user id>`, `<@&role id>`, or empty.
     pub mention: String,
@@ -155,7 +160,7 @@ impl Default for DiscordSettings {
 }
 
 /// `[transfers]`: how hard PostFlow pushes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct TransferSettings {
     /// Files uploaded at the same time.
@@ -178,7 +183,7 @@ impl Default for TransferSettings {
 }
 
 /// `[notifications]`: desktop notifications on this workstation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct NotificationSettings {
     pub enabled: bool,
@@ -197,7 +202,7 @@ impl Default for NotificationSettings {
 }
 
 /// `[ui]`: the desktop app.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct UiSettings {
     /// Start PostFlow when the user logs in.
@@ -205,6 +210,13 @@ pub struct UiSettings {
     /// Start in the tray only, without opening the window.
     pub start_minimized: bool,
     pub language: Language,
+    /// Serve the web UI and its API on this address (`127.0.0.1:8484`);
+    /// empty: not served (the desktop app needs no server). Loopback only
+    /// unless `allow_remote` is set.
+    pub listen: String,
+    /// Let `listen` be an address other machines can reach. The UI then
+    /// asks for its key (`postflow gui-url` prints a link that carries it).
+    pub allow_remote: bool,
 }
 
 impl Default for UiSettings {
@@ -213,6 +225,8 @@ impl Default for UiSettings {
             start_at_login: true,
             start_minimized: true,
             language: Language::En,
+            listen: String::new(),
+            allow_remote: false,
         }
     }
 }

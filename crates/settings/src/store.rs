@@ -96,6 +96,13 @@ pub enum SaveError {
     Encode(#[from] toml::ser::Error),
 }
 
+impl From<SaveError> for postflow_core::ApiError {
+    fn from(e: SaveError) -> Self {
+        postflow_core::ApiError::new(postflow_core::Disposition::NeedsUser, e.to_string())
+            .with_fix("check that the settings folder exists, is writable and has free space")
+    }
+}
+
 impl SaveError {
     fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SaveError + '_ {
         move |source| SaveError::Io {
@@ -135,6 +142,131 @@ pub fn save(path: &Path, settings: &Settings) -> Result<SaveOutcome, SaveError> 
     write_atomically(path, format!("{header}{text}").as_bytes(), true)
         .map_err(SaveError::io(path))?;
     Ok(outcome)
+}
+
+/// Writes what changed from `current` (the settings in use, as loaded from
+/// `path`) to `new`, and nothing else: the user's comments, layout and
+/// unknown keys stay as they are, and values that came from the
+/// environment (unchanged in `new`) are not written into the file. Keys the
+/// file does not have yet are added under their section. A missing file is
+/// started from the commented defaults; a broken one is kept as
+/// `settings.toml.broken-<time>` first, then started afresh from the
+/// defaults with every value of `new` that differs from them.
+///
+/// The caller validates `new` first; this only writes.
+pub fn save_changes(
+    path: &Path,
+    current: &Settings,
+    new: &Settings,
+) -> Result<SaveOutcome, SaveError> {
+    let mut outcome = SaveOutcome::default();
+    let existing = match std::fs::read_to_string(path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(SaveError::io(path)(e)),
+    };
+    let parsed = existing
+        .as_deref()
+        .map(|text| text.parse::<toml_edit::DocumentMut>());
+    let (mut doc, base) = match parsed {
+        Some(Ok(doc)) => (doc, current.clone()),
+        other => {
+            if matches!(other, Some(Err(_))) {
+                if let Some(backup) = keep_if_broken(path).map_err(SaveError::io(path))? {
+                    tracing::warn!(
+                        broken = %path.display(),
+                        kept_as = %backup.display(),
+                        "the settings file could not be read; it was kept before writing the new one"
+                    );
+                    outcome.backup = Some(backup);
+                }
+            }
+            let doc = DEFAULT_TOML
+                .parse::<toml_edit::DocumentMut>()
+                .expect("the default settings are valid TOML");
+            (doc, Settings::default())
+        }
+    };
+    let before = toml::Value::try_from(&base)?;
+    let after = toml::Value::try_from(new)?;
+    let (Some(before), Some(after)) = (before.as_table(), after.as_table()) else {
+        unreachable!("settings serialize to a table");
+    };
+    for (key, value) in after {
+        if before.get(key) == Some(value) {
+            continue;
+        }
+        match value.as_table() {
+            Some(section) => {
+                let old = before.get(key).and_then(toml::Value::as_table);
+                for (name, value) in section {
+                    if old.and_then(|o| o.get(name)) != Some(value) {
+                        set_key(&mut doc, Some(key), name, value)?;
+                    }
+                }
+            }
+            None => set_key(&mut doc, None, key, value)?,
+        }
+    }
+    write_atomically(path, doc.to_string().as_bytes(), true).map_err(SaveError::io(path))?;
+    Ok(outcome)
+}
+
+/// Sets `[section] name = value` in `doc`, keeping the key's comments and
+/// the value's trailing comment.
+fn set_key(
+    doc: &mut toml_edit::DocumentMut,
+    section: Option<&str>,
+    name: &str,
+    value: &toml::Value,
+) -> Result<(), SaveError> {
+    // Render the value the way `toml` would, then read it back as an edit
+    // item: arrays of tables (the custom patterns) stay arrays of tables.
+    let mut wrapper = toml::Table::new();
+    wrapper.insert(name.to_string(), value.clone());
+    let rendered = toml::to_string(&wrapper)?;
+    let mut parsed = rendered
+        .parse::<toml_edit::DocumentMut>()
+        .expect("toml renders valid TOML");
+    let Some(mut item) = parsed.as_table_mut().remove(name) else {
+        return Ok(());
+    };
+    let table = match section {
+        None => doc.as_table_mut(),
+        Some(section) => {
+            if !doc.contains_key(section) {
+                doc.insert(section, toml_edit::Item::Table(toml_edit::Table::new()));
+            }
+            match doc[section].as_table_mut() {
+                Some(table) => table,
+                // `section = {...}` inline, or not a table at all: replace it.
+                None => {
+                    doc.insert(section, toml_edit::Item::Table(toml_edit::Table::new()));
+                    doc[section].as_table_mut().expect("just inserted a table")
+                }
+            }
+        }
+    };
+    if let (Some(old), Some(new)) = (
+        table.get(name).and_then(toml_edit::Item::as_value),
+        item.as_value_mut(),
+    ) {
+        let suffix = old.decor().suffix().cloned();
+        let prefix = old.decor().prefix().cloned();
+        if let Some(suffix) = suffix {
+            new.decor_mut().set_suffix(suffix);
+        }
+        if let Some(prefix) = prefix {
+            new.decor_mut().set_prefix(prefix);
+        }
+    }
+    match table.get_mut(name) {
+        Some(slot) => *slot = item,
+        None => {
+            table.insert(name, item);
+        }
+    }
+    Ok(())
 }
 
 /// Writes the commented default file if there is no settings file yet.

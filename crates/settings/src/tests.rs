@@ -351,3 +351,89 @@ fn paths_follow_flags_then_environment_then_the_os() {
         assert!(p.data_dir.is_absolute());
     }
 }
+
+#[test]
+fn saving_changes_keeps_comments_layout_unknown_keys_and_environment_values_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("settings.toml");
+    let original = "\
+# My notes about this workstation.
+[watch]
+# where the renders land
+root = \"/tmp\"   # keep in sync with the mount
+readiness_window_secs = 30
+
+[frameio]
+account_id = \"file-account\"
+project_id = \"p1\"
+custom_note = \"kept\"
+";
+    std::fs::write(&path, original).unwrap();
+    let env = |v: &str| (v == "FRAMEIO_ACCOUNT_ID").then(|| "env-account".to_string());
+    let loaded = load_with_env(&path, env);
+    assert_eq!(loaded.settings.frameio.account_id, "env-account");
+
+    let mut new = loaded.settings.clone();
+    new.watch.readiness_window_secs = 45;
+    new.discord.enabled = true;
+    new.nomenclature.patterns = vec![postflow_nomenclature::PatternSpec {
+        name: "studio".into(),
+        regex: "^(?P<scene>[A-Z]+)-(?P<shot>[0-9]+)-(?P<version>[0-9]+)$".into(),
+    }];
+    save_changes(&path, &loaded.settings, &new).unwrap();
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    for kept in [
+        "# My notes about this workstation.",
+        "# where the renders land",
+        "root = \"/tmp\"   # keep in sync with the mount",
+        "custom_note = \"kept\"",
+        "account_id = \"file-account\"",
+    ] {
+        assert!(text.contains(kept), "{kept:?} lost:\n{text}");
+    }
+    assert!(text.contains("readiness_window_secs = 45"), "{text}");
+    assert!(
+        !text.contains("env-account"),
+        "an environment value leaked into the file:\n{text}"
+    );
+    let reread = load_with_env(&path, env);
+    assert_eq!(reread.settings, new, "the file now says what was saved");
+    assert_eq!(
+        load_with_env(&path, no_env).settings.frameio.account_id,
+        "file-account"
+    );
+    // Only the changed keys moved: the rest of the file is byte-identical.
+    let untouched: Vec<&str> = original
+        .lines()
+        .filter(|l| !l.starts_with("readiness_window_secs"))
+        .collect();
+    for line in untouched {
+        assert!(text.lines().any(|l| l == line), "{line:?} changed:\n{text}");
+    }
+}
+
+#[test]
+fn saving_changes_over_a_missing_or_broken_file_starts_from_the_commented_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("settings.toml");
+    let mut new = Settings::default();
+    new.transfers.parallel_files = 3;
+    save_changes(&path, &Settings::default(), &new).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("parallel_files = 3"));
+    assert!(
+        text.contains("# Files uploaded at the same time."),
+        "documented:\n{text}"
+    );
+    assert_eq!(load_with_env(&path, no_env).settings, new);
+
+    std::fs::write(&path, "this is [not toml").unwrap();
+    let outcome = save_changes(&path, &Settings::default(), &new).unwrap();
+    let backup = outcome.backup.expect("the broken file is kept");
+    assert_eq!(
+        std::fs::read_to_string(backup).unwrap(),
+        "this is [not toml"
+    );
+    assert_eq!(load_with_env(&path, no_env).settings, new);
+}

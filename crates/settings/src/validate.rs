@@ -17,7 +17,30 @@ impl Settings {
         self.validate_frameio(&mut problems);
         self.validate_discord(&mut problems);
         self.validate_transfers(&mut problems);
+        self.validate_ui(&mut problems);
         problems
+    }
+
+    fn validate_ui(&self, problems: &mut Vec<Problem>) {
+        let listen = self.ui.listen.trim();
+        if listen.is_empty() {
+            return;
+        }
+        match listen.parse::<std::net::SocketAddr>() {
+            Err(_) => problems.push(Problem::new(
+                "ui.listen",
+                format!("\"{listen}\" is not an address and port"),
+                "write an IP address and a port, e.g. \"127.0.0.1:8484\" (or \"\" for no web UI)",
+            )),
+            Ok(addr) if !addr.ip().is_loopback() && !self.ui.allow_remote => {
+                problems.push(Problem::new(
+                    "ui.listen",
+                    format!("{addr} can be reached from other machines"),
+                    "use 127.0.0.1, or set ui.allow_remote = true if other machines must reach the UI (it then asks for its key)",
+                ))
+            }
+            Ok(_) => {}
+        }
     }
 
     /// The nomenclature these settings describe. Fails with the same
