@@ -41,7 +41,11 @@ enum Command {
     /// Sign in to Frame.io in the browser and keep the sign-in in the keychain.
     Signin(signin::Args),
     /// Run the service without a window: watch BY_SHOT and upload (SIGINT/SIGTERM stop it).
-    Run,
+    Run(service::RunArgs),
+    /// Print the web UI's address with its key (opens signed in).
+    GuiUrl,
+    /// List the Frame.io accounts, workspaces and projects; `--use ID` chooses where uploads go.
+    Projects(service::ProjectsArgs),
     /// Show what the service is doing, with a health score.
     Status(service::StatusArgs),
     /// Stop starting new uploads (also for a service started later).
@@ -72,7 +76,7 @@ fn main() -> ExitCode {
     // The service logs to daily files as well; one-shot commands only warn
     // on stderr.
     let _guard = postflow_logging::init(match cli.command {
-        Command::Run => {
+        Command::Run(_) => {
             let mut log = postflow_logging::LogOptions::new("postflow-service");
             log.dir = Some(paths.log_dir.clone());
             log
@@ -88,7 +92,9 @@ fn main() -> ExitCode {
         Command::Config(cmd) => config::run(&paths, cmd),
         Command::Secrets(cmd) => secrets::run(cmd),
         Command::Signin(args) => signin::run(&paths, args),
-        Command::Run => service::run(&paths),
+        Command::Run(args) => service::run(&paths, args),
+        Command::GuiUrl => service::gui_url(&paths),
+        Command::Projects(args) => service::projects(&paths, args),
         Command::Status(args) => service::status(&paths, args),
         Command::Pause => service::set_paused(&paths, true),
         Command::Resume => service::set_paused(&paths, false),

@@ -7,44 +7,194 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use postflow_queue::{Queue, Status, StatusKind};
+use postflow_queue::StatusKind;
 use postflow_secrets::SecretStore;
-use postflow_service::{queue_path, Report};
+use postflow_service::Report;
 use postflow_settings::Paths;
 
-/// `postflow run`: the engine without a window, until SIGINT/SIGTERM.
-pub fn run(paths: &Paths) -> anyhow::Result<ExitCode> {
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Also serve the web UI and its API (on `ui.listen`, else 127.0.0.1:8484).
+    #[arg(long)]
+    gui: bool,
+    /// Serve the web UI on this address instead (implies --gui).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<std::net::SocketAddr>,
+}
+
+/// SIGINT or SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("stopping: letting the queue settle");
+}
+
+/// The default web UI address of `postflow run --gui`.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8484";
+
+/// Where the web UI is served: `--listen`, else `ui.listen`, else (with
+/// `--gui`) the default; `None`: not served.
+pub fn gui_listen(
+    settings: &postflow_settings::Settings,
+    gui: bool,
+    listen: Option<std::net::SocketAddr>,
+) -> anyhow::Result<Option<std::net::SocketAddr>> {
+    if let Some(addr) = listen {
+        return Ok(Some(addr));
+    }
+    let configured = settings.ui.listen.trim();
+    if !configured.is_empty() {
+        return Ok(Some(configured.parse().with_context(|| {
+            format!(
+                "ui.listen = {configured:?} is not an address and port, e.g. \"{DEFAULT_LISTEN}\""
+            )
+        })?));
+    }
+    Ok(gui.then(|| DEFAULT_LISTEN.parse().expect("a valid address")))
+}
+
+/// `postflow run`: the service without a window, until SIGINT/SIGTERM;
+/// with the web UI, the API hosts it (settings saved in the UI apply at
+/// once, and a service that cannot start yet says why in the UI).
+pub fn run(paths: &Paths, args: RunArgs) -> anyhow::Result<ExitCode> {
     let loaded = postflow_settings::load(&paths.config_file);
     for problem in loaded.all_problems() {
         tracing::warn!("settings: {problem}");
     }
+    let listen = gui_listen(&loaded.settings, args.gui, args.listen)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let stop = async {
-            #[cfg(unix)]
-            {
-                let mut term =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                        .expect("SIGTERM handler");
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            #[cfg(not(unix))]
-            let _ = tokio::signal::ctrl_c().await;
-            tracing::info!("stopping: letting the queue settle");
-        };
         let secrets = Arc::new(SecretStore::open());
-        let control = postflow_service::control_for(paths)?;
-        match postflow_service::run(paths, &loaded.settings, secrets, control, stop).await {
-            Ok(()) => Ok(ExitCode::SUCCESS),
-            Err(e) => {
-                eprintln!("error: {e}");
-                Ok(ExitCode::from(2))
-            }
-        }
+        let Some(listen) = listen else {
+            let control = postflow_service::control_for(paths)?;
+            return match postflow_service::run(
+                paths,
+                &loaded.settings,
+                secrets,
+                control,
+                stop_signal(),
+            )
+            .await
+            {
+                Ok(()) => Ok(ExitCode::SUCCESS),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(2))
+                }
+            };
+        };
+        serve_with_gui(
+            paths,
+            secrets,
+            &loaded.settings,
+            listen,
+            false,
+            stop_signal(),
+        )
+        .await
     })
+}
+
+/// Hosts the service in the API and serves the web UI until `stop`.
+pub async fn serve_with_gui(
+    paths: &Paths,
+    secrets: Arc<SecretStore>,
+    settings: &postflow_settings::Settings,
+    listen: std::net::SocketAddr,
+    demo: bool,
+    stop: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<ExitCode> {
+    let (key, origin) = secrets.gui_key().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let api = postflow_api::Api::open(postflow_api::ApiOptions {
+        paths: paths.clone(),
+        secrets,
+        host: true,
+        demo,
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let server = match postflow_http::serve(
+        api.clone(),
+        postflow_http::GuiOptions {
+            listen,
+            allow_remote: settings.ui.allow_remote,
+            key,
+        },
+    )
+    .await
+    {
+        Ok(server) => server,
+        Err(e) => {
+            api.shutdown().await;
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if !server.addr().ip().is_loopback() {
+        eprintln!(
+            "WARNING: the web UI is reachable from other machines at {}; it asks for its key (`postflow gui-url`).",
+            server.addr()
+        );
+    }
+    if !postflow_http::UI_BUILT {
+        eprintln!("note: this build has no web UI inside (build it with ./scripts/run.sh); the API is served.");
+    }
+    // The address goes to the terminal only, never to a log file: it
+    // carries the key.
+    println!("PostFlow web UI: {}", server.url_with_key());
+    if origin.is_none() {
+        println!("(no keychain here: this key lasts until the service stops)");
+    }
+    stop.await;
+    server.stop().await;
+    api.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `postflow gui-url`: the web UI's address with its key (opens signed in).
+pub fn gui_url(paths: &Paths) -> anyhow::Result<ExitCode> {
+    let settings = postflow_settings::load(&paths.config_file).settings;
+    let listen = gui_listen(&settings, true, None)?.expect("--gui gives an address");
+    let (key, origin) = SecretStore::open()
+        .gui_key()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if origin.is_none() {
+        eprintln!("No keychain on this machine: the running service printed its address when it started (or set POSTFLOW_GUI_KEY for a lasting key).");
+        return Ok(ExitCode::FAILURE);
+    }
+    println!("{}", postflow_http::url_with_key(listen, &key));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The API over the queue database of `paths`, steering whatever service
+/// runs for it (in this process: none).
+fn remote(paths: &Paths) -> anyhow::Result<(tokio::runtime::Runtime, postflow_api::Api)> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let api = runtime
+        .block_on(postflow_api::Api::open(postflow_api::ApiOptions {
+            paths: paths.clone(),
+            secrets: Arc::new(SecretStore::open()),
+            host: false,
+            demo: false,
+        }))
+        .map_err(api_error)?;
+    Ok((runtime, api))
+}
+
+fn api_error(e: postflow_core::ApiError) -> anyhow::Error {
+    match e.fix {
+        Some(fix) => anyhow::anyhow!("{} ({fix})", e.message),
+        None => anyhow::anyhow!("{}", e.message),
+    }
 }
 
 #[derive(clap::Args)]
@@ -174,7 +324,16 @@ fn duration(secs: u64) -> String {
 }
 
 pub fn set_paused(paths: &Paths, paused: bool) -> anyhow::Result<ExitCode> {
-    postflow_service::set_paused(paths, paused)?;
+    let (runtime, api) = remote(paths)?;
+    runtime
+        .block_on(async {
+            if paused {
+                api.pause().await
+            } else {
+                api.resume().await
+            }
+        })
+        .map_err(api_error)?;
     println!(
         "{} A running service applies it within 2 s; a service started later starts {}.",
         if paused {
@@ -198,12 +357,14 @@ pub struct RetryArgs {
 }
 
 pub fn retry(paths: &Paths, args: RetryArgs) -> anyhow::Result<ExitCode> {
-    let queue = Queue::open(&queue_path(paths))?;
+    let (runtime, api) = remote(paths)?;
     if args.all_failed {
-        let n = queue.retry_all_failed()?;
-        println!("{n} failed item(s) queued again.");
+        let moved = runtime
+            .block_on(api.retry_all_failed())
+            .map_err(api_error)?;
+        println!("{} failed item(s) queued again.", moved.count);
     } else if let Some(id) = args.id {
-        let item = queue.retry(id)?;
+        let item = runtime.block_on(api.retry(id)).map_err(api_error)?;
         println!("{} queued again.", item.file_name);
     }
     Ok(ExitCode::SUCCESS)
@@ -240,8 +401,17 @@ pub fn list(paths: &Paths, args: ListArgs) -> anyhow::Result<ExitCode> {
             })
             .collect::<anyhow::Result<_>>()?
     };
-    let items = Queue::open(&queue_path(paths))?.with_status(&kinds, 1000)?;
+    let (runtime, api) = remote(paths)?;
+    let page = runtime
+        .block_on(api.items(postflow_api::ItemQuery {
+            statuses: Some(kinds),
+            limit: Some(20_000),
+            ..Default::default()
+        }))
+        .map_err(api_error)?;
+    let items = page.items;
     if args.json {
+        // View types: never an upload session or its signed part URLs.
         println!("{}", serde_json::to_string(&items)?);
         return Ok(ExitCode::SUCCESS);
     }
@@ -249,15 +419,17 @@ pub fn list(paths: &Paths, args: ListArgs) -> anyhow::Result<ExitCode> {
         println!("Nothing here.");
     }
     for item in &items {
-        let detail = match &item.status {
-            Status::Held { reason } | Status::Cancelled { reason } => format!(": {reason}"),
-            Status::Failed { reason, .. } => format!(" ({} attempts): {reason}", item.attempts),
-            _ => String::new(),
+        let detail = match (&item.detail, item.status) {
+            (Some(reason), StatusKind::Failed) => {
+                format!(" ({} attempts): {reason}", item.attempts)
+            }
+            (Some(reason), _) => format!(": {reason}"),
+            (None, _) => String::new(),
         };
         println!(
             "{:>6}  {:<22} {}{detail}",
             item.id,
-            item.status.kind().as_str(),
+            item.status.as_str(),
             item.rel_path
         );
     }
@@ -272,31 +444,80 @@ pub struct CancelArgs {
 
 /// `postflow cancel ID`: ignore this version of a file (`retry` undoes it).
 pub fn cancel(paths: &Paths, args: CancelArgs) -> anyhow::Result<ExitCode> {
-    let queue = Queue::open(&queue_path(paths))?;
-    let item = queue
-        .get(args.id)?
-        .with_context(|| format!("item {} is not in the queue (see `postflow list`)", args.id))?;
-    let kind = item.status.kind();
-    let idle = matches!(
-        kind,
-        StatusKind::WaitingForStability
-            | StatusKind::Queued
-            | StatusKind::Held
-            | StatusKind::Failed
-    );
-    if !idle {
-        eprintln!(
-            "{} is {}: only a file waiting, queued, held or failed can be cancelled.",
-            item.file_name,
-            kind.as_str().replace('_', " ")
-        );
-        return Ok(ExitCode::FAILURE);
+    let (runtime, api) = remote(paths)?;
+    match runtime.block_on(api.cancel(args.id)) {
+        Ok(item) => {
+            println!(
+                "{} cancelled: this version will not be uploaded (`postflow retry {}` to undo).",
+                item.file_name, args.id
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) if e.disposition == postflow_core::Disposition::Permanent => {
+            eprintln!(
+                "{}{}",
+                e.message,
+                e.fix.map(|f| format!(" ({f})")).unwrap_or_default()
+            );
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => Err(api_error(e)),
     }
-    queue.cancel(args.id, "cancelled by the user")?;
-    println!(
-        "{} cancelled: this version will not be uploaded (`postflow retry {}` to undo).",
-        item.file_name, args.id
-    );
+}
+
+#[derive(clap::Args)]
+pub struct ProjectsArgs {
+    /// Upload to this project from now on (its id, as listed).
+    #[arg(long = "use", value_name = "PROJECT_ID")]
+    use_id: Option<String>,
+    /// One JSON array of accounts, with their workspaces and projects.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `postflow projects [--use ID]`: where uploads can go, and choosing it.
+pub fn projects(paths: &Paths, args: ProjectsArgs) -> anyhow::Result<ExitCode> {
+    let (runtime, api) = remote(paths)?;
+    let accounts = runtime.block_on(api.projects()).map_err(api_error)?;
+    let current = api.settings().frameio.project_id;
+    if let Some(wanted) = args.use_id {
+        let found = accounts.iter().find_map(|a| {
+            a.workspaces.iter().find_map(|w| {
+                w.projects
+                    .iter()
+                    .find(|p| p.id == wanted)
+                    .map(|p| (a.id.clone(), w.id.clone(), p.clone()))
+            })
+        });
+        let Some((account, workspace, project)) = found else {
+            eprintln!("No project {wanted:?} among yours; `postflow projects` lists them.");
+            return Ok(ExitCode::FAILURE);
+        };
+        runtime
+            .block_on(api.use_project(account, workspace, project.id.clone()))
+            .map_err(api_error)?;
+        println!("Uploads go to {} from now on.", project.name);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.json {
+        println!("{}", serde_json::to_string(&accounts)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for a in &accounts {
+        println!("{} ({})", a.name.as_deref().unwrap_or("account"), a.id);
+        for w in &a.workspaces {
+            println!("  {} ({})", w.name, w.id);
+            for p in &w.projects {
+                let mark = if p.id == current {
+                    "  <- uploads go here"
+                } else {
+                    ""
+                };
+                println!("    {}  {}{mark}", p.id, p.name);
+            }
+        }
+    }
+    println!("Choose one with `postflow projects --use PROJECT_ID`.");
     Ok(ExitCode::SUCCESS)
 }
 

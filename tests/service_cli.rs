@@ -636,7 +636,7 @@ async fn a_same_size_rerender_is_uploaded_once_told_as_such_and_survives_sigkill
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| i["status"]["kind"].as_str().unwrap())
+        .map(|i| i["status"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["done", "done"], "{listed:#}");
     let told = serde_json::to_string(&fake.messages()).unwrap();

@@ -310,8 +310,12 @@ impl Api {
 
     pub async fn items(&self, query: ItemQuery) -> Result<ItemPage, ApiError> {
         let limit = query.limit.unwrap_or(500).clamp(1, 20_000) as usize;
+        let kinds = query
+            .statuses
+            .clone()
+            .unwrap_or_else(|| query.filter.kinds());
         let (items, total) = self.inner.queue.page(
-            &query.filter.kinds(),
+            &kinds,
             query.search.as_deref().map(str::trim),
             query.offset as usize,
             limit,

@@ -162,6 +162,8 @@ impl Filter {
 #[serde(default)]
 pub struct ItemQuery {
     pub filter: Filter,
+    /// These statuses instead of the filter's, when given.
+    pub statuses: Option<Vec<StatusKind>>,
     /// Part of the file's path, any case.
     pub search: Option<String>,
     #[ts(type = "number")]

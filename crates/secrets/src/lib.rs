@@ -31,12 +31,16 @@ pub const FRAMEIO_TOKEN_VARS: &[&str] = &["POSTFLOW_FRAMEIO_TOKEN"];
 /// Environment variables read for the Discord webhook URL; the second is the
 /// old Python service's name.
 pub const DISCORD_WEBHOOK_VARS: &[&str] = &["POSTFLOW_DISCORD_WEBHOOK_URL", "DISCORD_WEBHOOK_URL"];
+/// The web UI key on a server without a keychain.
+pub const GUI_KEY_VARS: &[&str] = &["POSTFLOW_GUI_KEY"];
 
 /// The secrets PostFlow keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretKind {
     FrameioTokens,
     DiscordWebhook,
+    /// The key of the web UI's API (`postflow run --gui`).
+    GuiKey,
 }
 
 impl SecretKind {
@@ -45,6 +49,7 @@ impl SecretKind {
         match self {
             SecretKind::FrameioTokens => "frameio-tokens",
             SecretKind::DiscordWebhook => "discord-webhook-url",
+            SecretKind::GuiKey => "gui-api-key",
         }
     }
 
@@ -52,6 +57,7 @@ impl SecretKind {
         match self {
             SecretKind::FrameioTokens => FRAMEIO_TOKEN_VARS,
             SecretKind::DiscordWebhook => DISCORD_WEBHOOK_VARS,
+            SecretKind::GuiKey => GUI_KEY_VARS,
         }
     }
 
@@ -59,6 +65,7 @@ impl SecretKind {
         match self {
             SecretKind::FrameioTokens => "Frame.io sign-in",
             SecretKind::DiscordWebhook => "Discord webhook URL",
+            SecretKind::GuiKey => "web UI key",
         }
     }
 }
@@ -333,6 +340,32 @@ impl SecretStore {
         Ok(())
     }
 
+    /// The web UI's key: the environment's, else the keychain's, else a new
+    /// random one stored in the keychain (with no keychain, kept for this
+    /// process only; `Origin` then says it came from nowhere lasting).
+    /// Registered with the log scrubber like every secret.
+    pub fn gui_key(&self) -> Result<(String, Option<Origin>), SecretError> {
+        if let Some((var, key)) = self.env_value(SecretKind::GuiKey) {
+            if key.len() < 16 || key.contains(char::is_whitespace) {
+                return Err(SecretError::BadEnvironment {
+                    var,
+                    problem: "shorter than 16 characters or holds spaces".into(),
+                });
+            }
+            return Ok((key, Some(Origin::Environment(var))));
+        }
+        if let Some(key) = self.read(SecretKind::GuiKey)? {
+            return Ok((key, Some(Origin::Keychain)));
+        }
+        let key = random_key();
+        redact::register(&key);
+        match self.write(SecretKind::GuiKey, &key) {
+            Ok(()) => Ok((key, Some(Origin::Keychain))),
+            Err(SecretError::NoKeychain { .. }) => Ok((key, None)),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Removes a secret from the keychain (sign out, forget the webhook).
     /// Removing what is not there is not an error.
     pub fn delete(&self, kind: SecretKind) -> Result<(), SecretError> {
@@ -429,3 +462,13 @@ fn explain(e: &keyring::Error) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// 32 random hex characters from the OS (via v4 UUIDs, which use the OS
+/// random source).
+fn random_key() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
