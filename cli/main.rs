@@ -2,6 +2,7 @@
 //! A thin shell over the core crates: argument parsing and printing only.
 
 mod config;
+mod demo;
 mod notify;
 mod parse;
 mod secrets;
@@ -44,6 +45,8 @@ enum Command {
     Run(service::RunArgs),
     /// Print the web UI's address with its key (opens signed in).
     GuiUrl,
+    /// See PostFlow at work without a Frame.io account: the built-in emulator, sample renders, the web UI.
+    Demo(demo::Args),
     /// List the Frame.io accounts, workspaces and projects; `--use ID` chooses where uploads go.
     Projects(service::ProjectsArgs),
     /// Show what the service is doing, with a health score.
@@ -76,7 +79,7 @@ fn main() -> ExitCode {
     // The service logs to daily files as well; one-shot commands only warn
     // on stderr.
     let _guard = postflow_logging::init(match cli.command {
-        Command::Run(_) => {
+        Command::Run(_) | Command::Demo(_) => {
             let mut log = postflow_logging::LogOptions::new("postflow-service");
             log.dir = Some(paths.log_dir.clone());
             log
@@ -94,6 +97,7 @@ fn main() -> ExitCode {
         Command::Signin(args) => signin::run(&paths, args),
         Command::Run(args) => service::run(&paths, args),
         Command::GuiUrl => service::gui_url(&paths),
+        Command::Demo(args) => demo::run(args),
         Command::Projects(args) => service::projects(&paths, args),
         Command::Status(args) => service::status(&paths, args),
         Command::Pause => service::set_paused(&paths, true),

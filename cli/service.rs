@@ -23,7 +23,7 @@ pub struct RunArgs {
 }
 
 /// SIGINT or SIGTERM.
-async fn stop_signal() {
+pub async fn stop_signal() {
     #[cfg(unix)]
     {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -98,6 +98,7 @@ pub fn run(paths: &Paths, args: RunArgs) -> anyhow::Result<ExitCode> {
             &loaded.settings,
             listen,
             false,
+            &|url| println!("PostFlow web UI: {url}"),
             stop_signal(),
         )
         .await
@@ -111,6 +112,7 @@ pub async fn serve_with_gui(
     settings: &postflow_settings::Settings,
     listen: std::net::SocketAddr,
     demo: bool,
+    announce: &dyn Fn(&str),
     stop: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<ExitCode> {
     let (key, origin) = secrets.gui_key().map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -150,7 +152,7 @@ pub async fn serve_with_gui(
     }
     // The address goes to the terminal only, never to a log file: it
     // carries the key.
-    println!("PostFlow web UI: {}", server.url_with_key());
+    announce(&server.url_with_key());
     if origin.is_none() {
         println!("(no keychain here: this key lasts until the service stops)");
     }

@@ -57,7 +57,8 @@ macro_rules! commands {
             $(
                 {
                     let docs: &[&str] = &[$($doc),*];
-                    let args: Vec<String> = vec![$(format!("{}: {}", stringify!($arg), <$ty as TS>::name())),*];
+                    // Ids are JSON numbers (far below 2^53), not bigints.
+                    let args: Vec<String> = vec![$(format!("{}: {}", stringify!($arg), <$ty as TS>::name().replace("bigint", "number"))),*];
                     let result = <$ret as TS>::name();
                     for t in args.iter().map(String::as_str).chain([result.as_str()]) {
                         names.extend(type_names(t));

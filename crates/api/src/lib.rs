@@ -248,6 +248,11 @@ impl Api {
                 active,
                 queued: count(StatusKind::Queued),
             }
+        } else if count(StatusKind::Failed) + count(StatusKind::Held) > 0 {
+            ServiceState::Attention {
+                failed: count(StatusKind::Failed),
+                held: count(StatusKind::Held),
+            }
         } else {
             ServiceState::Watching
         };
@@ -573,7 +578,28 @@ impl Api {
         };
         postflow_settings::save_changes(&path, &current, &settings)?;
         self.reload_settings(&path).await;
+        self.requeue_recognised(&settings)?;
         self.settings_view().await
+    }
+
+    /// Held names that the new settings recognise go back to the queue.
+    fn requeue_recognised(&self, settings: &Settings) -> Result<(), ApiError> {
+        let (nomenclature, _) = settings.nomenclature_lenient();
+        for item in self
+            .inner
+            .queue
+            .with_status(&[StatusKind::Held], usize::MAX >> 1)?
+        {
+            if matches!(
+                nomenclature.classify(&item.rel_path),
+                postflow_nomenclature::Classification::Parsed(_)
+            ) {
+                let item = self.inner.queue.retry(item.id)?;
+                tracing::info!(file = %item.file_name, "now recognised: queued again");
+                self.published(&item);
+            }
+        }
+        Ok(())
     }
 
     /// Re-reads the settings file and applies it.

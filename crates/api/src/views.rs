@@ -41,7 +41,15 @@ pub enum ServiceState {
         #[ts(type = "number")]
         queued: u64,
     },
-    /// Watching BY_SHOT; nothing to do right now.
+    /// Nothing uploading, but items need a person (failed for good, or a
+    /// name not recognized): never shown as "all good".
+    Attention {
+        #[ts(type = "number")]
+        failed: u64,
+        #[ts(type = "number")]
+        held: u64,
+    },
+    /// Watching BY_SHOT; nothing to do right now, nothing failing.
     Watching,
     /// Not running (`detail` says why: it could not start, or no service is
     /// running for this queue).

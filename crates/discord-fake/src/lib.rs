@@ -81,7 +81,12 @@ impl DiscordFake {
     /// Binds a free port on 127.0.0.1 and serves on the current tokio
     /// runtime. Panics if no loopback port can be bound (tests only).
     pub async fn start() -> DiscordFake {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        Self::start_on(0).await
+    }
+
+    /// Like [`DiscordFake::start`], on a chosen loopback port (0: any).
+    pub async fn start_on(port: u16) -> DiscordFake {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
             .await
             .expect("the fake Discord binds a loopback port");
         let addr = listener

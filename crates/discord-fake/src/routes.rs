@@ -31,7 +31,16 @@ const BUCKET_ID: &str = "5f1e6a3c0d2b4e7f9a8b1c2d3e4f5a6b";
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/api/{*rest}", post(execute).get(describe))
+        // Not Discord's: what the fake accepted, for tests in another
+        // process (the browser tests of `postflow demo`).
+        .route("/_fake/messages", axum::routing::get(accepted))
         .with_state(shared)
+}
+
+async fn accepted(State(shared): State<Arc<Shared>>) -> Response {
+    let state = shared.lock();
+    let bodies: Vec<Value> = state.accepted.iter().map(|a| a.body.clone()).collect();
+    Json(bodies).into_response()
 }
 
 /// `webhooks/{id}/{token}` or `v{n}/webhooks/{id}/{token}` (after `/api/`).

@@ -119,10 +119,23 @@ impl Engine {
                 self.check_local(item).await?;
                 match item.shot {
                     Some(_) => Status::PreparingFolders,
-                    None => Status::Held {
-                        reason: match self.nomenclature.classify(&item.rel_path) {
-                            Classification::Unrecognized { reason } => reason,
-                            _ => "the name gives no scene and shot".into(),
+                    // A name held before may be recognised now (a pattern
+                    // was added): classified again with today's rules.
+                    None => match self.nomenclature.classify(&item.rel_path) {
+                        Classification::Parsed(p) => {
+                            self.queue.set_shot(
+                                item.id,
+                                Some(&ShotRef {
+                                    scene: p.scene,
+                                    shot: p.shot,
+                                    version: p.version,
+                                }),
+                            )?;
+                            Status::PreparingFolders
+                        }
+                        Classification::Unrecognized { reason } => Status::Held { reason },
+                        _ => Status::Held {
+                            reason: "the name gives no scene and shot".into(),
                         },
                     },
                 }

@@ -661,6 +661,19 @@ async fn local_upload(
     check_account(&shared, &account_id)?;
     let data = parse_data(&headers, &body, &["name", "file_size"])?;
     let name = name_field(&data)?;
+    if let Some(status) = shared.faults.take_named_failure(&name) {
+        shared.lock().stats.injected_failures += 1;
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let detail = if status == StatusCode::UNPROCESSABLE_ENTITY {
+            format!("{name} cannot be uploaded here (injected failure)")
+        } else {
+            status
+                .canonical_reason()
+                .unwrap_or("Injected failure")
+                .to_string()
+        };
+        return Err(ApiError::new(status, detail));
+    }
     let file_size = match data.get("file_size") {
         Some(Value::Number(n)) => match n.as_u64() {
             Some(size) if (1..=MAX_FILE_SIZE).contains(&size) => size,

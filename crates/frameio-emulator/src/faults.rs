@@ -30,6 +30,8 @@ struct Pending {
     fail_api: HashMap<RouteClass, (u32, u16)>,
     /// class -> delay before the handler acts
     route_delay: HashMap<RouteClass, Duration>,
+    /// file name -> (times left, status) for `local_upload`
+    fail_named: HashMap<String, (u32, u16)>,
 }
 
 fn take_counted<K: std::hash::Hash + Eq, V: Copy>(
@@ -92,6 +94,12 @@ impl FaultState {
         } else {
             false
         }
+    }
+
+    /// The status a `local_upload` of this file name must fail with, if any
+    /// (consumed).
+    pub(crate) fn take_named_failure(&self, name: &str) -> Option<u16> {
+        take_counted(&mut self.pending().fail_named, &name.to_string())
     }
 
     /// The status this request of `class` must fail with, if any (consumed).
@@ -206,6 +214,19 @@ impl Faults {
             pending.fail_api.remove(&class);
         } else {
             pending.fail_api.insert(class, (times, status));
+        }
+    }
+
+    /// The next `times` `local_upload` requests for a file named `name`
+    /// answer `status` (after authentication and rate limiting), whatever
+    /// other uploads do meanwhile: one file made to fail, e.g. with 422 for
+    /// a failure that needs a person.
+    pub fn fail_local_upload_named(&self, name: &str, times: u32, status: u16) {
+        let mut pending = self.shared.faults.pending();
+        if times == 0 {
+            pending.fail_named.remove(name);
+        } else {
+            pending.fail_named.insert(name.to_string(), (times, status));
         }
     }
 

@@ -322,7 +322,23 @@ async fn asset(request: Request) -> Response {
     asset_response(path)
 }
 
+/// Set to a built UI folder (`ui/dist`) to serve it from disk instead of
+/// the copy inside the binary: for working on the UI without rebuilding.
+pub const UI_DIR_ENV: &str = "POSTFLOW_UI_DIR";
+
 fn asset_response(path: &str) -> Response {
+    if let Some(dir) = std::env::var_os(UI_DIR_ENV) {
+        let clean = !path.split('/').any(|part| part == ".." || part.is_empty());
+        if clean {
+            if let Ok(bytes) = std::fs::read(std::path::Path::new(&dir).join(path)) {
+                return Response::builder()
+                    .header(header::CONTENT_TYPE, content_type(path))
+                    .header(header::CACHE_CONTROL, "no-cache")
+                    .body(Body::from(bytes))
+                    .unwrap_or_default();
+            }
+        }
+    }
     match ui::FILES.iter().find(|(p, _)| *p == path) {
         Some((_, bytes)) => {
             let cache = if path.starts_with("assets/") {

@@ -659,6 +659,25 @@ impl Queue {
         Ok((items, total as u64))
     }
 
+    /// Records what the nomenclature now makes of an item's name (a held
+    /// name that a new pattern recognises).
+    pub fn set_shot(&self, id: i64, shot: Option<&ShotRef>) -> Result<()> {
+        let n = self.conn().execute(
+            "UPDATE items SET scene = ?2, shot = ?3, version = ?4, updated_at = ?5 WHERE id = ?1",
+            params![
+                id,
+                shot.map(|s| &s.scene),
+                shot.map(|s| &s.shot),
+                shot.map(|s| &s.version),
+                now_ms()
+            ],
+        )?;
+        if n == 0 {
+            return Err(Error::NoSuchItem(id));
+        }
+        Ok(())
+    }
+
     /// Every failed item of one shot goes back to the queue; returns how
     /// many.
     pub fn retry_shot(&self, scene: &str, shot: &str) -> Result<usize> {

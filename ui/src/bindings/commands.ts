@@ -30,7 +30,7 @@ export interface Commands {
   /**
    * One item with its timeline and last error.
    */
-  item: { args: { id: bigint }; result: ItemDetail };
+  item: { args: { id: number }; result: ItemDetail };
   /**
    * No new upload starts (durable; `postflow status` says so too).
    */
@@ -39,7 +39,7 @@ export interface Commands {
   /**
    * Queues a failed, held or cancelled item again.
    */
-  retry: { args: { id: bigint }; result: ItemView };
+  retry: { args: { id: number }; result: ItemView };
   /**
    * Every failed item of one shot.
    */
@@ -52,7 +52,7 @@ export interface Commands {
   /**
    * Ignores this version of a file (retry undoes it).
    */
-  cancel: { args: { id: bigint }; result: ItemView };
+  cancel: { args: { id: number }; result: ItemView };
   /**
    * Rescans BY_SHOT now.
    */
