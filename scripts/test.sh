@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 bash scripts/setup.sh
-export PATH="$HOME/.cargo/bin:$PATH"
+. scripts/env.sh
 # Tests change HOME; rustup and cargo must keep finding themselves.
 export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
 
@@ -28,6 +28,9 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 
 step "format"
 cargo fmt --all -- --check
+step "web UI: type check, lint, build"
+(cd ui && npm run --silent check)
+bash scripts/build-ui.sh
 step "clippy"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 step "build"
@@ -50,6 +53,32 @@ env HOME="$scratch/home" XDG_CACHE_HOME="$scratch/cache" MESA_SHADER_CACHE_DIR="
 # Every test binary's counts, summed for the closing line.
 read -r passed failed < <(awk '/^test result:/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
   END { print p + 0, f + 0 }' "$scratch/tests.out")
+if [ "$failed" -ne 0 ] || ! grep -q '^test result:' "$scratch/tests.out"; then
+  echo "cargo test failed" >&2
+  exit 1
+fi
+
+step "TypeScript bindings: committed, and up to date with the Rust view types"
+# The bindings test (crates/api/tests/bindings.rs) just rewrote them.
+if ! git diff --exit-code --stat -- ui/src/bindings || [ -n "$(git ls-files --others --exclude-standard -- ui/src/bindings)" ]; then
+  git status --short -- ui/src/bindings >&2
+  echo "ui/src/bindings is stale: a Rust view type changed; run \`cargo test -p postflow-api --test bindings\` and commit ui/src/bindings" >&2
+  exit 1
+fi
+(cd ui && npx tsc --noEmit)
+
+step "web UI in Chromium (playwright-core) against postflow demo"
+shots="${POSTFLOW_SCREENSHOTS:-$scratch/screenshots}"
+mkdir -p "$shots"
+env POSTFLOW_SCREENSHOTS="$shots" CARGO_TARGET_DIR="$target" XDG_CONFIG_HOME="$scratch/e2e-config" \
+  POSTFLOW_KEYCHAIN_SERVICE="io.postflow.test.e2e.$$" \
+  bash -c 'cd ui && npm run --silent e2e' 2>&1 | tee "$scratch/e2e.out"
+read -r e2e_passed e2e_failed < <(awk '/^# pass/ { p = $3 } /^# fail/ { f = $3 } END { print p + 0, f + 0 }' "$scratch/e2e.out")
+if [ "$e2e_failed" -ne 0 ] || [ "$e2e_passed" -eq 0 ]; then
+  echo "browser tests failed" >&2
+  exit 1
+fi
+passed=$((passed + e2e_passed))
 
 step "the README's run command starts the app"
 run_home="$scratch/run-home"

@@ -564,11 +564,15 @@ impl Api {
         Ok(Moved { count: 0 })
     }
 
-    /// Saves the settings: every problem refused at once (nothing written);
+    /// Saves the settings: every wrong value refused at once (nothing
+    /// written; values not set yet are not wrong, see
+    /// `Settings::validate_for_saving`);
     /// else only what changed is written (comments kept), the file re-read,
     /// and the hosted service restarted on it (uploads resume).
     pub async fn save_settings(&self, settings: Settings) -> Result<SettingsView, ApiError> {
-        let problems = settings.validate();
+        // Values still to be filled in (the folder, the project) do not
+        // stop a save: first-run is done in steps. Wrong values do.
+        let problems = settings.validate_for_saving();
         if !problems.is_empty() {
             return Err(ApiError::problems(problems));
         }

@@ -49,6 +49,8 @@ pub struct DemoOptions {
     pub language: Language,
     /// The renders (all by default; the browser tests pick some).
     pub renders: Vec<(String, u64)>,
+    /// Files uploaded at the same time.
+    pub parallel_files: u32,
     /// Megabytes are scaled by this (the tests use small files).
     pub size_scale: f64,
 }
@@ -63,6 +65,7 @@ impl Default for DemoOptions {
             language: Language::En,
             renders: RENDERS.iter().map(|(n, s)| (n.to_string(), *s)).collect(),
             size_scale: 1.0,
+            parallel_files: 2,
         }
     }
 }
@@ -160,7 +163,7 @@ impl Demo {
                  [frameio]\napi_base_url = \"{base}\"\nims_base_url = \"{base}\"\nclient_id = \"postflow-demo\"\n\
                  account_id = \"{account}\"\nworkspace_id = \"{workspace}\"\nproject_id = \"{project}\"\n\n\
                  [discord]\nenabled = true\nlanguage = \"{lang}\"\nbatching_window_secs = 3\n\n\
-                 [transfers]\nbandwidth_limit_mbps = {bw}\n\n\
+                 [transfers]\nbandwidth_limit_mbps = {bw}\nparallel_files = {pf}\n\n\
                  [notifications]\nenabled = false\n\n\
                  [ui]\nlanguage = \"{lang}\"\nstart_at_login = false\n",
                 root = watch_root.display().to_string(),
@@ -169,6 +172,7 @@ impl Demo {
                 workspace = emulator.workspace_id(),
                 project = emulator.project_id(),
                 bw = options.bandwidth_mbps,
+                pf = options.parallel_files.max(1),
             ),
         )?;
         let paths = Paths {

@@ -437,3 +437,19 @@ fn saving_changes_over_a_missing_or_broken_file_starts_from_the_commented_defaul
     );
     assert_eq!(load_with_env(&path, no_env).settings, new);
 }
+
+#[test]
+fn values_not_set_yet_do_not_stop_a_save_but_wrong_ones_do() {
+    let mut settings = Settings::default();
+    settings.frameio.client_id = "my-adobe-client".into();
+    assert!(!settings.validate().is_empty(), "incomplete");
+    assert_eq!(settings.validate_for_saving(), vec![], "but saveable");
+    settings.frameio.project_id = "not-an-id".into();
+    settings.transfers.parallel_files = 0;
+    let keys: Vec<String> = settings
+        .validate_for_saving()
+        .into_iter()
+        .map(|p| p.key)
+        .collect();
+    assert_eq!(keys, ["frameio.project_id", "transfers.parallel_files"]);
+}

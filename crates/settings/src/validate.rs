@@ -21,6 +21,24 @@ impl Settings {
         problems
     }
 
+    /// What keeps these settings from being saved: every problem of
+    /// [`Settings::validate`] but those that only say a required value is
+    /// not set yet (the watched folder, the Frame.io account and project).
+    /// Setting up is done in steps (the client id, then sign-in, then the
+    /// project), each saved; nothing *wrong* is ever saved.
+    pub fn validate_for_saving(&self) -> Vec<Problem> {
+        let unset = |key: &str| match key {
+            "watch.root" => self.watch.root.as_os_str().is_empty(),
+            "frameio.account_id" => self.frameio.account_id.is_empty(),
+            "frameio.project_id" => self.frameio.project_id.is_empty(),
+            _ => false,
+        };
+        self.validate()
+            .into_iter()
+            .filter(|p| !unset(&p.key))
+            .collect()
+    }
+
     fn validate_ui(&self, problems: &mut Vec<Problem>) {
         let listen = self.ui.listen.trim();
         if listen.is_empty() {

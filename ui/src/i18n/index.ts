@@ -1,0 +1,28 @@
+import { createContext, useContext } from "react";
+import type { Language } from "../bindings/Language";
+import type { StatusKind } from "../bindings/StatusKind";
+import { en, statusEn, type Messages } from "./en";
+import { fr, statusFr } from "./fr";
+import { settingsEn, type SettingsMessages } from "./settings.en";
+import { settingsFr } from "./settings.fr";
+
+export type T = Messages & SettingsMessages;
+
+export interface I18n {
+  lang: Language;
+  t: T;
+  status: (kind: StatusKind) => string;
+}
+
+const EN: I18n = { lang: "en", t: { ...en, ...settingsEn }, status: (k) => statusEn[k] };
+const FR: I18n = { lang: "fr", t: { ...fr, ...settingsFr }, status: (k) => statusFr[k] };
+
+export function i18nFor(lang: Language): I18n {
+  return lang === "fr" ? FR : EN;
+}
+
+export const I18nContext = createContext<I18n>(EN);
+
+export function useI18n(): I18n {
+  return useContext(I18nContext);
+}

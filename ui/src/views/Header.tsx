@@ -1,0 +1,141 @@
+import type { ServiceState } from "../bindings/ServiceState";
+import type { Snapshot } from "../bindings/Snapshot";
+import type { Actions, View } from "../App";
+import { useI18n, type T } from "../i18n";
+import { speed } from "../lib/format";
+import { useStore, type Store } from "../lib/store";
+import { Icon, type IconName } from "./Icon";
+
+/** The state as words, an icon and a tone (the tone only adds to them). */
+export function describeState(
+  state: ServiceState,
+  t: T,
+): { title: string; detail: string; icon: IconName; tone: "ok" | "busy" | "warn" | "bad" | "idle" } {
+  switch (state.state) {
+    case "not_set_up":
+      return {
+        title: t.stateNotSetUp,
+        detail: state.problems[0] ? `${state.problems[0].key}: ${state.problems[0].message}` : t.stateNotSetUpDetail,
+        icon: "warning",
+        tone: "warn",
+      };
+    case "signed_out":
+      return { title: t.stateSignedOut, detail: t.stateSignedOutDetail, icon: "person", tone: "bad" };
+    case "needs_you":
+      return { title: t.stateNeedsYou, detail: state.reason, icon: "person", tone: "bad" };
+    case "offline":
+      return {
+        title: state.what === "filespace" ? t.stateOfflineFilespace : t.stateOfflineFrameio,
+        detail: state.detail ?? t.stateOfflineDetail,
+        icon: "offline",
+        tone: "warn",
+      };
+    case "paused":
+      return { title: t.statePaused, detail: t.statePausedDetail, icon: "pause", tone: "idle" };
+    case "uploading":
+      return { title: t.stateUploading(state.active, state.queued), detail: "", icon: "upload", tone: "busy" };
+    case "attention":
+      return {
+        title: t.stateAttention(Number(state.failed) + Number(state.held)),
+        detail: t.stateAttentionDetail(Number(state.failed), Number(state.held)),
+        icon: "warning",
+        tone: "warn",
+      };
+    case "watching":
+      return { title: t.stateWatching, detail: t.stateWatchingDetail, icon: "check", tone: "ok" };
+    case "stopped":
+      return { title: t.stateStopped, detail: state.detail, icon: "stop", tone: "bad" };
+  }
+}
+
+function StatePill({ snapshot }: { snapshot: Snapshot }) {
+  const { t, lang } = useI18n();
+  const d = describeState(snapshot.state, t);
+  const rate = snapshot.state.state === "uploading" && snapshot.throughput_bps > 0 ? ` · ${speed(snapshot.throughput_bps, lang)}` : "";
+  // Busy is not "all good": what needs a person is said while uploading too.
+  const attention =
+    snapshot.state.state === "uploading" && snapshot.attention > 0 ? t.stateAttention(Number(snapshot.attention)) : "";
+  const detail = [d.detail, attention].filter(Boolean).join(" · ");
+  return (
+    <div className={`pill tone-${d.tone}`} role="status" aria-live="polite" data-testid="service-state">
+      <Icon name={d.icon} />
+      <span className="pill-title">
+        {d.title}
+        {rate}
+      </span>
+      {detail && <span className="pill-detail">{detail}</span>}
+    </div>
+  );
+}
+
+export function Header({ store, actions, view }: { store: Store; actions: Actions; view: View }) {
+  const { t } = useI18n();
+  const snapshot = useStore(store, (s) => s.snapshot);
+  const connected = useStore(store, (s) => s.connected);
+  const paused = snapshot?.run_state === "paused";
+  const tabs: [View, string][] = [
+    ["board", t.navBoard],
+    ["settings", t.navSettings],
+    ["health", t.navHealth],
+  ];
+  return (
+    <header className="top">
+      {snapshot?.demo && (
+        <p className="banner banner-demo" data-testid="demo-banner">
+          {t.demoBanner}
+        </p>
+      )}
+      {!connected && snapshot && (
+        <p className="banner banner-warn" role="status">
+          {t.disconnected}
+        </p>
+      )}
+      <div className="top-row">
+        <h1 className="brand">
+          <img src="./icon.svg" alt="" width="24" height="24" />
+          {t.appName}
+        </h1>
+        {snapshot ? <StatePill snapshot={snapshot} /> : <span>{t.loading}</span>}
+        <div className="top-actions">
+          {snapshot && (
+            <span className="project" title={snapshot.project?.id}>
+              {t.project}: {snapshot.project?.name ?? snapshot.project?.id ?? t.noProject}
+              {snapshot.account?.name && <span className="muted"> · {t.signedInAs(snapshot.account.name)}</span>}
+              <span className="muted"> · {t.health(snapshot.health)}</span>
+            </span>
+          )}
+          <button
+            type="button"
+            onClick={() =>
+              void actions.run(async () => {
+                const next = paused
+                  ? await store.transport.call("resume", {})
+                  : await store.transport.call("pause", {});
+                store.setSnapshot(next);
+              })
+            }
+            disabled={!snapshot}
+            aria-pressed={paused}
+          >
+            <Icon name={paused ? "play" : "pause"} /> {paused ? t.resume : t.pause}
+          </button>
+          <button
+            type="button"
+            className="ghost"
+            onClick={() => void actions.run(() => store.transport.call("rescan", {}))}
+            disabled={!snapshot}
+          >
+            <Icon name="refresh" /> {t.rescan}
+          </button>
+        </div>
+      </div>
+      <nav aria-label={t.mainNav} className="tabs">
+        {tabs.map(([id, label]) => (
+          <a key={id} href={`#/${id === "board" ? "" : id}`} aria-current={view === id ? "page" : undefined}>
+            {label}
+          </a>
+        ))}
+      </nav>
+    </header>
+  );
+}

@@ -1,0 +1,306 @@
+import { useContext, useState } from "react";
+import type { AccountTree } from "../../bindings/AccountTree";
+import type { ApiError } from "../../bindings/ApiError";
+import type { Settings } from "../../bindings/Settings";
+import type { SettingsView } from "../../bindings/SettingsView";
+import { useI18n } from "../../i18n";
+import { useStore, type Store } from "../../lib/store";
+import { asApiError, type Transport } from "../../transport";
+import { Icon } from "../Icon";
+import { CommandError, FormContext, TextField } from "./fields";
+import type { Update } from "./model";
+
+type Ids = { account_id: string; workspace_id: string; project_id: string };
+
+const ADVANCED = [
+  "frameio.api_base_url",
+  "frameio.ims_base_url",
+  "frameio.client_id",
+  "frameio.redirect_uri",
+  "frameio.account_id",
+  "frameio.workspace_id",
+  "frameio.project_id",
+] as const;
+
+/** Sign-in, the project picker, and the raw keys under "Advanced". */
+export function FrameioSection({
+  view,
+  draft,
+  update,
+  transport,
+  store,
+  reload,
+  onProject,
+  onProjectRefused,
+}: {
+  view: SettingsView;
+  draft: Settings;
+  update: Update;
+  transport: Transport;
+  store: Store;
+  reload: () => Promise<void>;
+  /** `use_project` answered: the settings as saved with the project. */
+  onProject: (v: SettingsView) => void;
+  /** `use_project` was refused: the ids go to the form, the problems show. */
+  onProjectRefused: (ids: Ids, error: ApiError) => void;
+}) {
+  const { t } = useI18n();
+  const f = draft.frameio;
+  const snapshotProject = useStore(store, (s) => s.snapshot?.project ?? null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [signInUrl, setSignInUrl] = useState<string | null>(null);
+  const [tree, setTree] = useState<AccountTree[] | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [pick, setPick] = useState<Partial<Ids>>({});
+  const [done, setDone] = useState<string | null>(null);
+  const form = useContext(FormContext);
+  const [advancedOpen, setAdvancedOpen] = useState(false);
+  const advancedProblems = ADVANCED.reduce((n, k) => n + form.problemsOf(k).length, 0);
+  const advancedChanged = ADVANCED.some((k) => form.changed.has(k));
+
+  const run = async (work: () => Promise<void>) => {
+    setError(null);
+    setDone(null);
+    try {
+      await work();
+    } catch (e) {
+      setError(asApiError(e));
+    }
+  };
+  const signInDirty = (["ims_base_url", "client_id", "redirect_uri", "api_base_url"] as const).some(
+    (k) => draft.frameio[k] !== view.settings.frameio[k],
+  );
+  const who = view.account?.name ?? view.account?.email ?? null;
+
+  // The picker: each level falls back to the saved id, then the first.
+  const account = tree?.find((a) => a.id === (pick.account_id ?? f.account_id)) ?? tree?.[0];
+  const workspace =
+    account?.workspaces.find((w) => w.id === (pick.workspace_id ?? f.workspace_id)) ?? account?.workspaces[0];
+  const project = workspace?.projects.find((p) => p.id === (pick.project_id ?? f.project_id)) ?? workspace?.projects[0];
+  const currentProject =
+    view.settings.frameio.project_id === ""
+      ? null
+      : snapshotProject?.id === view.settings.frameio.project_id && snapshotProject.name
+        ? snapshotProject.name
+        : view.settings.frameio.project_id;
+
+  return (
+    <>
+      <fieldset>
+        <legend>{t.fsSignIn}</legend>
+        <p className={`signin-state ${view.signed_in ? "state-ok" : "state-bad"}`} data-testid="frameio-signin-state">
+          <Icon name={view.signed_in ? "check" : "person"} />{" "}
+          <strong>{view.signed_in ? (who ? t.fioSignedInAs(who) : t.signedInUnknown) : t.notSignedIn}</strong>
+          {view.signed_in && view.account?.email && view.account.name && (
+            <span className="muted"> ({view.account.email})</span>
+          )}
+        </p>
+        {view.secrets_from_environment && <p className="note">{t.secretsFromEnv}</p>}
+        {signInDirty && <p className="note">{t.signInNeedsSave}</p>}
+        <div className="actions">
+          <button
+            type="button"
+            className={view.signed_in ? "ghost" : undefined}
+            onClick={() =>
+              void run(async () => {
+                const started = await transport.call("sign_in", {});
+                setSignInUrl(started.url);
+                await transport.openUrl(started.url);
+              })
+            }
+          >
+            <Icon name="person" /> {view.signed_in ? t.signInOther : t.signIn}
+          </button>
+          {view.signed_in && (
+            <button
+              type="button"
+              className="ghost"
+              onClick={() =>
+                void run(async () => {
+                  store.setSnapshot(await transport.call("sign_out", {}));
+                  setSignInUrl(null);
+                  setTree(null);
+                  await reload();
+                })
+              }
+            >
+              {t.signOut}
+            </button>
+          )}
+        </div>
+        <div aria-live="polite">
+          {signInUrl && (
+            <p className="note" data-testid="signin-opened">
+              <Icon name="link" /> {t.browserOpened}{" "}
+              <a href={signInUrl} target="_blank" rel="noreferrer noopener">
+                {t.openSignInAgain}
+              </a>
+            </p>
+          )}
+        </div>
+      </fieldset>
+
+      <fieldset>
+        <legend>{t.fsProject}</legend>
+        <p>
+          {t.uploadsGoTo}{t.colon} <strong>{currentProject ?? t.noProjectYet}</strong>
+        </p>
+        <div className="actions">
+          <button
+            type="button"
+            className="ghost"
+            disabled={loading || !view.signed_in}
+            aria-describedby={view.signed_in ? undefined : "projects-need-signin"}
+            onClick={() =>
+              void run(async () => {
+                setLoading(true);
+                try {
+                  setTree(await transport.call("projects", {}));
+                  setPick({});
+                } finally {
+                  setLoading(false);
+                }
+              })
+            }
+          >
+            <Icon name="refresh" /> {loading ? t.loadingProjects : t.loadProjects}
+          </button>
+          {!view.signed_in && (
+            <span className="muted" id="projects-need-signin">
+              {t.projectsNeedSignIn}
+            </span>
+          )}
+        </div>
+        {tree && tree.length === 0 && <p className="note">{t.noProjects}</p>}
+        {tree && tree.length > 0 && (
+          <div className="picker">
+            <div className="picker-level">
+              <label htmlFor="pick-account">{t.account}</label>
+              <select
+                id="pick-account"
+                value={account?.id ?? ""}
+                onChange={(e) => setPick({ account_id: e.target.value })}
+              >
+                {tree.map((a) => (
+                  <option key={a.id} value={a.id}>
+                    {a.name ?? a.id}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div className="picker-level">
+              <label htmlFor="pick-workspace">{t.workspace}</label>
+              <select
+                id="pick-workspace"
+                value={workspace?.id ?? ""}
+                disabled={!account || account.workspaces.length === 0}
+                onChange={(e) => setPick({ account_id: account?.id, workspace_id: e.target.value })}
+              >
+                {account?.workspaces.map((w) => (
+                  <option key={w.id} value={w.id}>
+                    {w.name}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div className="picker-level">
+              <label htmlFor="pick-project">{t.projectLabel}</label>
+              <select
+                id="pick-project"
+                value={project?.id ?? ""}
+                disabled={!workspace || workspace.projects.length === 0}
+                onChange={(e) =>
+                  setPick({ account_id: account?.id, workspace_id: workspace?.id, project_id: e.target.value })
+                }
+              >
+                {workspace?.projects.map((p) => (
+                  <option key={p.id} value={p.id}>
+                    {p.name}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <button
+              type="button"
+              disabled={!account || !workspace || !project}
+              onClick={() => {
+                if (!account || !workspace || !project) return;
+                const ids = { account_id: account.id, workspace_id: workspace.id, project_id: project.id };
+                void run(async () => {
+                  try {
+                    onProject(await transport.call("use_project", ids));
+                    setDone(t.projectChosen(project.name));
+                  } catch (e) {
+                    const refused = asApiError(e);
+                    if (refused.problems.length === 0) throw e;
+                    onProjectRefused(ids, refused);
+                    setDone(t.projectInForm);
+                  }
+                });
+              }}
+            >
+              <Icon name="upload" /> {t.useProject}
+            </button>
+          </div>
+        )}
+        <div aria-live="polite">
+          {done && (
+            <p className="note" data-testid="project-chosen">
+              <Icon name="check" /> {done}
+            </p>
+          )}
+        </div>
+        <CommandError error={error} />
+      </fieldset>
+
+      <details
+        className="advanced"
+        open={advancedOpen || advancedProblems > 0}
+        onToggle={(e) => setAdvancedOpen(e.currentTarget.open)}
+      >
+        <summary>
+          {t.advanced}
+          {advancedProblems > 0 && (
+            <span className="summary-note">
+              {" "}
+              <Icon name="warning" /> {t.problemCount(advancedProblems)}
+            </span>
+          )}
+          {advancedChanged && <span className="changed-badge">{t.changed}</span>}
+        </summary>
+        <fieldset>
+          <legend>{t.fsConnection}</legend>
+          <TextField
+            k="frameio.api_base_url"
+            type="url"
+            value={f.api_base_url}
+            onChange={(v) => update("frameio", { api_base_url: v })}
+          />
+          <TextField
+            k="frameio.ims_base_url"
+            type="url"
+            value={f.ims_base_url}
+            onChange={(v) => update("frameio", { ims_base_url: v })}
+          />
+          <TextField k="frameio.client_id" value={f.client_id} onChange={(v) => update("frameio", { client_id: v })} />
+          <TextField
+            k="frameio.redirect_uri"
+            type="url"
+            value={f.redirect_uri}
+            onChange={(v) => update("frameio", { redirect_uri: v })}
+          />
+        </fieldset>
+        <fieldset>
+          <legend>{t.fsIds}</legend>
+          <TextField k="frameio.account_id" value={f.account_id} onChange={(v) => update("frameio", { account_id: v })} />
+          <TextField
+            k="frameio.workspace_id"
+            value={f.workspace_id}
+            onChange={(v) => update("frameio", { workspace_id: v })}
+          />
+          <TextField k="frameio.project_id" value={f.project_id} onChange={(v) => update("frameio", { project_id: v })} />
+        </fieldset>
+      </details>
+    </>
+  );
+}
