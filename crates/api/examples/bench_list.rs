@@ -138,7 +138,7 @@ async fn main() {
     let (mut select, mut dispatch, mut over_http) = (Vec::new(), Vec::new(), Vec::new());
     let mut bytes = 0;
     for round in 0..rounds + 2 {
-        let mut run = |which: usize| {
+        let run = |which: usize| {
             let db = db.clone();
             let api = api.clone();
             let args = args.clone();
