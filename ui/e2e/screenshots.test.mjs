@@ -19,10 +19,10 @@ for (const lang of ["en", "fr"]) {
       await until("two cards", async () => (await page.locator("[data-testid=attention-card]").count()) === 2, 90_000);
       await until("six rows", async () => (await page.locator("[data-testid=item-row]").count()) === 6, 90_000);
       // One more, large enough to be uploading while the pictures are taken.
-      writeFileSync(join(demo.watch_root, "SC03_PLAN_0100_V001.mov"), Buffer.alloc(60_000_000, 3));
+      writeFileSync(join(demo.watch_root, "10_OUVERTURE_S01_V001.mov"), Buffer.alloc(60_000_000, 3));
       await until(
-        "an upload in progress",
-        async () => (await page.locator("[data-testid=item-row][data-status=uploading]").count()) > 0,
+        "the large render uploading",
+        async () => (await page.locator('[data-testid=item-row][data-file="10_OUVERTURE_S01_V001.mov"][data-status=uploading]').count()) > 0,
         60_000,
         100,
       );

@@ -16,7 +16,7 @@ export const en = {
   resume: "Resume",
   rescan: "Rescan now",
   rescanDone: "BY_SHOT is being rescanned.",
-  project: "Project",
+  project: (name: string) => `Project: ${name}`,
   noProject: "no project chosen",
   signedInAs: (who: string) => `Signed in as ${who}`,
 

@@ -16,7 +16,7 @@ export const fr: Messages = {
   resume: "Reprendre",
   rescan: "Relire BY_SHOT",
   rescanDone: "BY_SHOT est relu.",
-  project: "Projet",
+  project: (name: string) => `Projet\u00a0: ${name}`,
   noProject: "aucun projet choisi",
   signedInAs: (who: string) => `Connecté en tant que ${who}`,
 

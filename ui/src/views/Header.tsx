@@ -99,7 +99,7 @@ export function Header({ store, actions, view }: { store: Store; actions: Action
         <div className="top-actions">
           {snapshot && (
             <span className="project" title={snapshot.project?.id}>
-              {t.project}: {snapshot.project?.name ?? snapshot.project?.id ?? t.noProject}
+              {t.project(snapshot.project?.name ?? snapshot.project?.id ?? t.noProject)}
               {snapshot.account?.name && <span className="muted"> · {t.signedInAs(snapshot.account.name)}</span>}
               <span className="muted"> · {t.health(snapshot.health)}</span>
             </span>
