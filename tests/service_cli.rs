@@ -865,3 +865,107 @@ async fn list_shows_the_ids_that_cancel_and_retry_take() {
     assert_eq!(emu.stats().local_uploads_created, 0);
     stop(child);
 }
+
+/// `postflow run --gui`: the API and the page on loopback, behind the key;
+/// `gui-url` prints the keyed link; the service runs all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_gui_serves_the_ui_behind_its_key_and_gui_url_prints_the_link() {
+    let emu = emulator(256 * 1024).await;
+    let mut svc = Service::new(&emu);
+    let key = "feedfacecafebeef0123456789abcdef";
+    svc.env.push(("POSTFLOW_GUI_KEY", key.to_string()));
+    let mut child = svc
+        .command(&["run", "--gui", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("PostFlow web UI: ")
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_string();
+    assert!(url.ends_with(&format!("/?key={key}")), "{url}");
+    let origin = url.split("/?").next().unwrap().to_string();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = http.get(&url).send().await.unwrap();
+    assert_eq!(
+        page.status(),
+        303,
+        "the key is set as a cookie, then dropped from the address"
+    );
+    let refused = http
+        .post(format!("{origin}/api/snapshot"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    // The service runs: a render goes through, seen through the API.
+    let render = svc.write("SC01_UNDLM_00412_V002.mov", 100_000, 4);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let page: Value = http
+            .post(format!("{origin}/api/items"))
+            .header("x-postflow-key", key)
+            .json(&serde_json::json!({"query": {}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if page["items"][0]["status"] == "done" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{page}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_once(&emu, &render, &["SCENES", "SC01", "UNDLM_00412"]);
+    let link = svc.cli(&["gui-url"]);
+    assert_eq!(link.trim(), format!("http://127.0.0.1:8484/?key={key}"));
+    stop(child);
+}
+
+/// `postflow projects`: the signed-in user's accounts, workspaces and
+/// projects; `--use ID` saves the choice (comments kept).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn projects_lists_where_uploads_can_go_and_use_saves_the_choice() {
+    let emu = emulator(256 * 1024).await;
+    let svc = Service::new(&emu);
+    let mut text = std::fs::read_to_string(&svc.config).unwrap();
+    text = text.replace(&format!("project_id = \"{}\"\n", emu.project_id()), "");
+    text.insert_str(0, "# my workstation\n");
+    std::fs::write(&svc.config, &text).unwrap();
+    let listed: Value = serde_json::from_str(&svc.cli(&["projects", "--json"])).unwrap();
+    let project = &listed[0]["workspaces"][0]["projects"][0];
+    assert_eq!(project["id"], emu.project_id());
+    assert_eq!(project["name"], "Emulated Project");
+    let human = svc.cli(&["projects"]);
+    assert!(
+        human.contains(&emu.project_id()) && human.contains("--use"),
+        "{human}"
+    );
+    let used = svc.cli(&["projects", "--use", &emu.project_id()]);
+    assert!(used.contains("Emulated Project"), "{used}");
+    let saved = std::fs::read_to_string(&svc.config).unwrap();
+    assert!(saved.starts_with("# my workstation\n"), "{saved}");
+    assert!(
+        saved.contains(&format!("project_id = \"{}\"", emu.project_id())),
+        "{saved}"
+    );
+    let missing = svc
+        .command(&["projects", "--use", "nope"])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("postflow projects"));
+}

@@ -20,7 +20,7 @@ pub async fn api(
     command: String,
     args: serde_json::Value,
     state: State<'_, AppState>,
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<Box<serde_json::value::RawValue>, ApiError> {
     state.api.dispatch(&command, args).await
 }
 

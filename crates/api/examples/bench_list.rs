@@ -148,10 +148,7 @@ async fn main() {
                 let start = Instant::now();
                 let n = match which {
                     0 => select_all(&db),
-                    1 => {
-                        let value = api.dispatch("items", args).await.unwrap();
-                        serde_json::to_vec(&value).unwrap().len()
-                    }
+                    1 => api.dispatch("items", args).await.unwrap().get().len(),
                     _ => http
                         .post(&url)
                         .header("x-postflow-key", &key)

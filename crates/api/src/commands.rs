@@ -18,13 +18,14 @@ macro_rules! commands {
 
         impl Api {
             /// Runs the command `name` with `args` (a JSON object of its
-            /// arguments; `null` for none) and answers its result as JSON.
+            /// arguments; `null` for none) and answers its result as JSON,
+            /// encoded once (the transports pass it on as it is).
             /// Unknown commands and arguments are refused, with the fix.
             pub async fn dispatch(
                 &self,
                 name: &str,
                 args: serde_json::Value,
-            ) -> Result<serde_json::Value, ApiError> {
+            ) -> Result<Box<serde_json::value::RawValue>, ApiError> {
                 match name {
                     $(
                         stringify!($name) => {
@@ -35,7 +36,7 @@ macro_rules! commands {
                             #[allow(unused_variables)]
                             let Args { $($arg),* } = arguments::<Args>(name, args)?;
                             let answer: $ret = self.$name($($arg),*).await?;
-                            serde_json::to_value(answer).map_err(|e| {
+                            serde_json::value::to_raw_value(&answer).map_err(|e| {
                                 ApiError::new(postflow_core::Disposition::Permanent, format!("cannot encode the answer: {e}"))
                             })
                         }

@@ -38,6 +38,10 @@ use tokio::sync::broadcast;
 pub use commands::COMMANDS;
 pub use views::*;
 
+/// The shortest time between two reads of the snapshot for
+/// [`Api::watch_snapshot`].
+pub const SNAPSHOT_EVERY: Duration = Duration::from_millis(200);
+
 /// Where the signed-in Frame.io account's name is remembered (not secret).
 const ACCOUNT_KEY: &str = "frameio.account";
 
@@ -71,6 +75,9 @@ struct Inner {
     progress: progress::Progress,
     signin: Mutex<Option<tokio::task::JoinHandle<()>>>,
     workstation: String,
+    /// The latest snapshot, kept current by the events (see
+    /// [`Api::watch_snapshot`]).
+    snapshot: tokio::sync::watch::Sender<Option<Snapshot>>,
 }
 
 impl Api {
@@ -103,12 +110,59 @@ impl Api {
                 stopped_because: Mutex::new(None),
                 signin: Mutex::new(None),
                 workstation: postflow_service::workstation(),
+                snapshot: tokio::sync::watch::Sender::new(None),
             }),
         };
         if api.inner.host {
             api.restart_service().await;
         }
+        api.keep_snapshot();
         Ok(api)
+    }
+
+    /// The current snapshot, cheap to read and to wait on (the tray's icon
+    /// and status line): re-read after every event that can change it (at
+    /// most every [`SNAPSHOT_EVERY`]) and every few seconds (the heartbeat
+    /// of a service in another process, the disk). `None` until the first.
+    pub fn watch_snapshot(&self) -> tokio::sync::watch::Receiver<Option<Snapshot>> {
+        self.inner.snapshot.subscribe()
+    }
+
+    fn keep_snapshot(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        let mut events = self.inner.control.subscribe();
+        tokio::spawn(async move {
+            loop {
+                let Some(inner) = weak.upgrade() else { break };
+                let api = Api { inner };
+                match api.snapshot().await {
+                    Ok(s) => {
+                        api.inner.snapshot.send_if_modified(|old| {
+                            let changed = old.as_ref() != Some(&s);
+                            *old = Some(s);
+                            changed
+                        });
+                    }
+                    Err(e) => tracing::debug!("snapshot not read: {}", e.message),
+                }
+                drop(api);
+                // The next change, or the periodic refresh, whichever first;
+                // then a moment to gather a burst of events into one read.
+                let refresh = tokio::time::sleep(Duration::from_secs(5));
+                tokio::pin!(refresh);
+                loop {
+                    tokio::select! {
+                        _ = &mut refresh => break,
+                        event = events.recv() => match event {
+                            Ok(Event::UploadProgress { .. }) | Ok(Event::Progress { .. }) => continue,
+                            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => break,
+                            Err(broadcast::error::RecvError::Closed) => return,
+                        },
+                    }
+                }
+                tokio::time::sleep(SNAPSHOT_EVERY).await;
+            }
+        });
     }
 
     /// The run state and the event stream, for shells that watch them (the
@@ -319,9 +373,11 @@ impl Api {
             .statuses
             .clone()
             .unwrap_or_else(|| query.filter.kinds());
+        let read_at = postflow_queue::now_ms();
         let (items, total) = self.inner.queue.page(
             &kinds,
             query.search.as_deref().map(str::trim),
+            query.updated_since,
             query.offset as usize,
             limit,
         )?;
@@ -329,6 +385,7 @@ impl Api {
             items: items.iter().map(|i| self.item_view(i)).collect(),
             total,
             offset: query.offset,
+            read_at,
         })
     }
 

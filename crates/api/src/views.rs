@@ -174,6 +174,9 @@ pub struct ItemQuery {
     pub statuses: Option<Vec<StatusKind>>,
     /// Part of the file's path, any case.
     pub search: Option<String>,
+    /// Only items changed since then (unix ms): catching up after events.
+    #[ts(type = "number | null")]
+    pub updated_since: Option<i64>,
     #[ts(type = "number")]
     pub offset: u64,
     /// At most this many (default 500, at most 20,000).
@@ -189,6 +192,9 @@ pub struct ItemPage {
     pub total: u64,
     #[ts(type = "number")]
     pub offset: u64,
+    /// When this page was read (unix ms): ask `updated_since` it next time.
+    #[ts(type = "number")]
+    pub read_at: i64,
 }
 
 /// Who put the file in Frame.io.

@@ -209,3 +209,85 @@ async fn commands_refuse_what_cannot_be_done_and_say_why() {
     assert_eq!(none.total, 0);
     rig.api.shutdown().await;
 }
+
+/// Progress reaches the UIs folded per item and per shot, at most about 4
+/// times a second however many parts report; the snapshot watch follows
+/// the service's state without being asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_is_folded_at_four_a_second_and_the_snapshot_watch_follows() {
+    let rig = rig().await;
+    let mut watch = rig.api.watch_snapshot();
+    let mut events = rig.api.subscribe();
+    // 16 MiB at 40 Mbit/s: about 3 s of parts; the cap is shared.
+    let mut settings = rig.api.settings();
+    settings.transfers.bandwidth_limit_mbps = 40;
+    rig.api.save_settings(settings).await.unwrap();
+    let name = "SC07_PROG_0001_V001.mov";
+    std::fs::write(rig.root.join(name), vec![9u8; 16 << 20]).unwrap();
+    let started = tokio::time::Instant::now();
+    let (mut progress, mut shots_seen, mut last_sent) = (0u32, 0usize, 0u64);
+    let (mut uploading_seen, mut watch_followed) = (false, false);
+    let deadline = started + Duration::from_secs(60);
+    let mut first_progress = None;
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.next())
+            .await
+            .expect("the upload ends in time")
+            .unwrap();
+        match event {
+            postflow_core::Event::Progress { items, shots } => {
+                first_progress.get_or_insert_with(tokio::time::Instant::now);
+                progress += 1;
+                shots_seen += shots.len();
+                for i in items {
+                    assert!(i.bytes_sent >= last_sent, "progress never goes back");
+                    last_sent = i.bytes_sent;
+                }
+            }
+            postflow_core::Event::ItemStatus { status, .. } => {
+                if status == StatusKind::Uploading {
+                    uploading_seen = true;
+                }
+                if status == StatusKind::Done {
+                    break;
+                }
+            }
+            _ => {}
+        }
+        watch_followed |= uploading_seen
+            && watch
+                .borrow_and_update()
+                .as_ref()
+                .is_some_and(|s| matches!(s.state, ServiceState::Uploading { .. }));
+    }
+    let span = first_progress
+        .expect("progress was reported")
+        .elapsed()
+        .as_secs_f64();
+    assert!(
+        progress >= 4,
+        "only {progress} progress events over {span:.1} s"
+    );
+    assert!(
+        f64::from(progress) <= span * 4.0 + 2.0,
+        "{progress} progress events over {span:.1} s: more than 4 a second"
+    );
+    assert!(watch_followed, "the snapshot watch showed the upload");
+    assert!(shots_seen >= 1, "progress is folded per shot too");
+    // And back to watching once done.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if watch
+            .borrow_and_update()
+            .as_ref()
+            .is_some_and(|s| matches!(s.state, ServiceState::Watching))
+        {
+            break;
+        }
+        tokio::time::timeout_at(deadline, watch.changed())
+            .await
+            .expect("the watch says watching again")
+            .unwrap();
+    }
+    rig.api.shutdown().await;
+}

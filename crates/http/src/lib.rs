@@ -263,7 +263,14 @@ async fn command(
         return response;
     }
     match shared.api.dispatch(&name, args).await {
-        Ok(value) => axum::Json(value).into_response(),
+        Ok(json) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            String::from(Box::<str>::from(json)),
+        )
+            .into_response(),
         Err(e) => error(&e),
     }
 }

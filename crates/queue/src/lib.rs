@@ -95,6 +95,8 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_pending ON outbox (channel, sent_at, id);
 "#,
         ),
+        // The board catches up with what changed since its last read.
+        M::up("CREATE INDEX items_updated ON items (updated_at);"),
     ])
 }
 
@@ -620,10 +622,14 @@ impl Queue {
     /// (case-insensitively; `%` and `_` are plain characters), in board
     /// order: scene, shot, version, then path; items without a scene
     /// (held names) first. Also the number of matching items in all.
+    ///
+    /// With `updated_since` (unix ms), only items changed since then: how a
+    /// board catches up with events without reading every item again.
     pub fn page(
         &self,
         kinds: &[StatusKind],
         search: Option<&str>,
+        updated_since: Option<i64>,
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<Item>, u64)> {
@@ -637,22 +643,27 @@ impl Queue {
             format!("%{escaped}%")
         });
         let filter = format!(
-            "kind IN ({}) AND (?1 IS NULL OR lower(rel_path) LIKE ?1 ESCAPE '\\')",
+            "kind IN ({}) AND (?1 IS NULL OR lower(rel_path) LIKE ?1 ESCAPE '\\') AND (?2 IS NULL OR updated_at >= ?2)",
             kind_list(kinds)
         );
         let total: i64 = conn.query_row(
             &format!("SELECT COUNT(*) FROM items WHERE {filter}"),
-            params![pattern],
+            params![pattern, updated_since],
             |r| r.get(0),
         )?;
         let mut stmt = conn.prepare(&format!(
             "SELECT {COLUMNS} FROM items WHERE {filter}
              ORDER BY scene IS NOT NULL, scene, shot, version, rel_path, id
-             LIMIT ?2 OFFSET ?3"
+             LIMIT ?3 OFFSET ?4"
         ))?;
         let items = stmt
             .query_map(
-                params![pattern, limit.min(i64::MAX as usize) as i64, offset as i64],
+                params![
+                    pattern,
+                    updated_since,
+                    limit.min(i64::MAX as usize) as i64,
+                    offset as i64
+                ],
                 row_to_item,
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;

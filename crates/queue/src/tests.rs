@@ -508,7 +508,7 @@ fn pages_come_in_board_order_and_search_treats_wildcards_as_text() {
         .unwrap();
     }
     let all = [StatusKind::WaitingForStability];
-    let (items, total) = q.page(&all, None, 0, 10).unwrap();
+    let (items, total) = q.page(&all, None, None, 0, 10).unwrap();
     let names: Vec<&str> = items.iter().map(|i| i.rel_path.as_str()).collect();
     assert_eq!(total, 5);
     assert_eq!(
@@ -521,13 +521,21 @@ fn pages_come_in_board_order_and_search_treats_wildcards_as_text() {
             "SC02_B_V001.mov"
         ]
     );
-    let (items, total) = q.page(&all, None, 1, 2).unwrap();
+    let (items, total) = q.page(&all, None, None, 1, 2).unwrap();
     assert_eq!((items.len(), total), (2, 5));
     assert_eq!(items[0].rel_path, "SC01_A_V001.mov");
-    let (items, total) = q.page(&all, Some("sc01_a"), 0, 10).unwrap();
+    let (items, total) = q.page(&all, Some("sc01_a"), None, 0, 10).unwrap();
     assert_eq!(total, 2, "`_` is a plain character: {items:?}");
-    let (items, _) = q.page(&all, Some("%"), 0, 10).unwrap();
+    let (items, _) = q.page(&all, Some("%"), None, 0, 10).unwrap();
     assert_eq!(items.len(), 1, "`%` is a plain character");
-    let (_, total) = q.page(&[StatusKind::Done], None, 0, 10).unwrap();
+    let (_, total) = q.page(&[StatusKind::Done], None, None, 0, 10).unwrap();
     assert_eq!(total, 0);
+    // Only what changed since a moment: one item moved after it.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let since = now_ms();
+    let moved = items[0].id;
+    q.transition(moved, StatusKind::WaitingForStability, Status::Queued)
+        .unwrap();
+    let (changed, total) = q.page(&StatusKind::ALL, None, Some(since), 0, 10).unwrap();
+    assert_eq!((total, changed[0].id), (1, moved));
 }

@@ -4,4 +4,8 @@ import type { ItemView } from "./ItemView";
 /**
  * Items in board order (scene, shot, version), with how many match.
  */
-export type ItemPage = { items: Array<ItemView>, total: number, offset: number, };
+export type ItemPage = { items: Array<ItemView>, total: number, offset: number, 
+/**
+ * When this page was read (unix ms): ask `updated_since` it next time.
+ */
+read_at: number, };

@@ -13,7 +13,11 @@ statuses: Array<StatusKind> | null,
 /**
  * Part of the file's path, any case.
  */
-search: string | null, offset: number, 
+search: string | null, 
+/**
+ * Only items changed since then (unix ms): catching up after events.
+ */
+updated_since: number | null, offset: number, 
 /**
  * At most this many (default 500, at most 20,000).
  */

@@ -47,6 +47,9 @@ export class Store {
   };
   private listeners = new Set<Listener>();
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  private catchUpTimer: ReturnType<typeof setTimeout> | null = null;
+  /** When the items were last read (the server's clock), for catching up. */
+  private readAt: number | null = null;
   private snapshotTimer: ReturnType<typeof setTimeout> | null = null;
   private stop: (() => void) | null = null;
   readonly transport: Transport;
@@ -86,6 +89,7 @@ export class Store {
   dispose() {
     this.stop?.();
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    if (this.catchUpTimer) clearTimeout(this.catchUpTimer);
     if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
   }
 
@@ -95,11 +99,12 @@ export class Store {
       const [snapshot, page] = await Promise.all([
         this.transport.call("snapshot", {}),
         this.transport.call("items", {
-          query: { filter: "all", statuses: null, search: null, offset: 0, limit: 20000 },
+          query: { filter: "all", statuses: null, search: null, updated_since: null, offset: 0, limit: 20000 },
         }),
       ]);
       const byId = new Map<number, number>();
       page.items.forEach((item, i) => byId.set(item.id, i));
+      this.readAt = page.read_at;
       this.set({
         snapshot,
         items: page.items,
@@ -111,6 +116,59 @@ export class Store {
     } catch (e) {
       this.set({ error: asApiError(e), loaded: true });
     }
+  }
+
+  /**
+   * Reads only the items changed since the last read and merges them in
+   * board order: a board of 10,000 items follows events without reading
+   * them all again.
+   */
+  async catchUp() {
+    if (this.readAt === null) return this.refresh();
+    try {
+      // A second of overlap: a change written just before the last read
+      // is read again rather than missed.
+      const page = await this.transport.call("items", {
+        query: {
+          filter: "all",
+          statuses: null,
+          search: null,
+          updated_since: this.readAt - 1000,
+          offset: 0,
+          limit: 20000,
+        },
+      });
+      this.readAt = page.read_at;
+      if (page.items.length === 0) return;
+      const items = this.state.items.slice();
+      let added = false;
+      for (const item of page.items) {
+        const i = this.state.byId.get(item.id);
+        if (i === undefined) {
+          items.push(item);
+          added = true;
+        } else {
+          items[i] = item;
+        }
+      }
+      let byId = this.state.byId;
+      if (added) {
+        items.sort(boardOrder);
+        byId = new Map();
+        items.forEach((item, i) => byId.set(item.id, i));
+      }
+      this.set({ items, byId, version: this.state.version + 1, error: null });
+    } catch (e) {
+      this.set({ error: asApiError(e) });
+    }
+  }
+
+  catchUpSoon(delay = 300) {
+    if (this.catchUpTimer) return;
+    this.catchUpTimer = setTimeout(() => {
+      this.catchUpTimer = null;
+      void this.catchUp();
+    }, delay);
   }
 
   refreshSoon(delay = 300) {
@@ -142,7 +200,7 @@ export class Store {
   applyItem(item: ItemView) {
     const i = this.state.byId.get(item.id);
     if (i === undefined) {
-      this.refreshSoon(0);
+      this.catchUpSoon(0);
       return;
     }
     const items = this.state.items.slice();
@@ -168,7 +226,7 @@ export class Store {
       case "item_status": {
         const i = this.state.byId.get(e.id);
         if (i === undefined) {
-          this.refreshSoon();
+          this.catchUpSoon();
         } else {
           const items = this.state.items.slice();
           const old = items[i];
@@ -176,9 +234,10 @@ export class Store {
             items[i] = { ...old, status: e.status, detail: e.detail, updated_at: Date.now() };
             this.set({ items, version: this.state.version + 1 });
           }
-          // Details the event does not carry (links, attempts) follow.
+          // Details the event does not carry (links, attempts, a scene
+          // found for a held name) follow.
           if (["done", "already_in_frameio", "failed", "queued"].includes(e.status)) {
-            this.refreshSoon(600);
+            this.catchUpSoon(600);
           }
         }
         if (e.status !== "uploading") {
@@ -192,7 +251,7 @@ export class Store {
         return;
       }
       case "uploaded":
-        this.refreshSoon();
+        this.catchUpSoon();
         return;
       case "settings_changed":
         this.set({ settingsVersion: this.state.settingsVersion + 1 });
@@ -204,6 +263,14 @@ export class Store {
         this.snapshotSoon();
     }
   }
+}
+
+/** The API's board order: names not recognised first, then scene, shot,
+ * version, path (as SQLite compares text: by code unit), id. */
+function boardOrder(a: ItemView, b: ItemView): number {
+  const cmp = (x: string | null, y: string | null) => (x === y ? 0 : x === null ? -1 : y === null ? 1 : x < y ? -1 : 1);
+  if ((a.scene === null) !== (b.scene === null)) return a.scene === null ? -1 : 1;
+  return cmp(a.scene, b.scene) || cmp(a.shot, b.shot) || cmp(a.version, b.version) || cmp(a.rel_path, b.rel_path) || a.id - b.id;
 }
 
 /**
