@@ -28,10 +28,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use postflow_core::{ApiError, Control, Disposition, Event, Problem, RunState, StatusKind};
+use postflow_core::{ApiError, Control, Disposition, Event, RunState, StatusKind};
 use postflow_queue::{Item, Queue, Status};
 use postflow_secrets::{DiscordWebhook, KeychainStatus, SecretKind, SecretStore};
-use postflow_service::{queue_path, Report, ServiceHandle, PROJECT_NAME_KEY};
+use postflow_service::{blocking_problems, queue_path, Report, ServiceHandle, PROJECT_NAME_KEY};
 use postflow_settings::{Loaded, Paths, Settings};
 use tokio::sync::broadcast;
 
@@ -957,21 +957,6 @@ impl Events {
             }
         }
     }
-}
-
-/// Settings problems that keep the service from starting.
-pub fn blocking_problems(settings: &Settings) -> Vec<Problem> {
-    settings
-        .validate()
-        .into_iter()
-        .filter(|p| {
-            p.key.starts_with("nomenclature")
-                || p.key == "frameio.account_id"
-                || p.key == "frameio.project_id"
-                || p.key.starts_with("frameio.api")
-                || p.key == "watch.root"
-        })
-        .collect()
 }
 
 fn start_error(e: postflow_service::StartError) -> ApiError {

@@ -291,3 +291,46 @@ async fn progress_is_folded_at_four_a_second_and_the_snapshot_watch_follows() {
     }
     rig.api.shutdown().await;
 }
+
+/// A filespace not mounted when PostFlow starts is offline, not "not set
+/// up": the service starts, says so, and uploads once it is there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unmounted_filespace_at_start_is_offline_and_waited_out() {
+    let rig = rig().await;
+    rig.api.shutdown().await;
+    std::fs::remove_dir_all(&rig.root).unwrap();
+    let api = Api::open(ApiOptions {
+        paths: rig.api.paths().clone(),
+        secrets: Arc::new(SecretStore::environment_only("tests", {
+            let token = rig.emu.issue_token();
+            move |var| (var == "POSTFLOW_FRAMEIO_TOKEN").then(|| token.clone())
+        })),
+        host: true,
+        demo: false,
+    })
+    .await
+    .unwrap();
+    let offline = until("the filespace offline", async || {
+        let s = api.snapshot().await.unwrap();
+        matches!(s.state, ServiceState::Offline { .. }).then_some(s)
+    })
+    .await;
+    assert!(
+        matches!(
+            offline.state,
+            ServiceState::Offline {
+                what: postflow_api::Offline::Filespace,
+                ..
+            }
+        ),
+        "{:?}",
+        offline.state
+    );
+    std::fs::create_dir_all(&rig.root).unwrap();
+    std::fs::write(rig.root.join("SC03_BACK_0001_V001.mov"), vec![1u8; 50_000]).unwrap();
+    until("the upload once mounted", async || {
+        (status_of(&api, "SC03_BACK_0001_V001.mov").await == Some(StatusKind::Done)).then_some(())
+    })
+    .await;
+    api.shutdown().await;
+}

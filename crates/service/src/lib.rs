@@ -86,6 +86,23 @@ pub enum StartError {
     Lock { dir: String, reason: String },
 }
 
+/// Settings problems that keep the service from starting. A watched folder
+/// that is set but not there is not one of them: an unmounted filespace is
+/// a state the service waits out (offline), not a reason to stop.
+pub fn blocking_problems(settings: &Settings) -> Vec<Problem> {
+    settings
+        .validate()
+        .into_iter()
+        .filter(|p| {
+            p.key.starts_with("nomenclature")
+                || p.key == "frameio.account_id"
+                || p.key == "frameio.project_id"
+                || p.key.starts_with("frameio.api")
+                || (p.key == "watch.root" && settings.watch.root.as_os_str().is_empty())
+        })
+        .collect()
+}
+
 /// The data directory's service lock file: held (an OS file lock, released
 /// when the process ends, however it ends) by the one service running for
 /// this queue; it holds that service's pid for the message of the next.
@@ -229,17 +246,7 @@ async fn run_with(
     rescan: Arc<tokio::sync::Notify>,
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), StartError> {
-    let blocking: Vec<Problem> = settings
-        .validate()
-        .into_iter()
-        .filter(|p| {
-            p.key.starts_with("nomenclature")
-                || p.key == "frameio.account_id"
-                || p.key == "frameio.project_id"
-                || p.key.starts_with("frameio.api")
-                || (p.key == "watch.root" && settings.watch.root.as_os_str().is_empty())
-        })
-        .collect();
+    let blocking = blocking_problems(settings);
     if !blocking.is_empty() {
         return Err(StartError::Settings(blocking));
     }
