@@ -32,7 +32,12 @@ test("a failure is a card with its cause until Retry makes it succeed", async ()
     await card.getByRole("button", { name: "Retry" }).click();
     await until("the retried file to reach Frame.io", async () => (await rowStatus(page, FAILS)) === "done", 60_000);
     await until("the card to go", async () => (await card.count()) === 0, 10_000);
-    assert.match(await page.locator("[data-testid=service-state]").innerText(), /Watching BY_SHOT/);
+    await until(
+      "the header to say all is well again",
+      async () => /Watching BY_SHOT/.test(await page.locator("[data-testid=service-state]").innerText()),
+      3000,
+      50,
+    );
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

@@ -59,6 +59,7 @@ export const en = {
   retriesBy: (when: string) => `PostFlow tries again by itself at ${when}.`,
   gaveUp: (attempts: number) => `PostFlow gave up after ${attempts} attempt(s).`,
   signInAgain: "Sign in again",
+  finishSetup: "Finish the settings",
 
   // Board.
   boardTitle: "Shot board",

@@ -57,6 +57,7 @@ export const fr: Messages = {
   retriesBy: (when: string) => `PostFlow réessaie tout seul à ${when}.`,
   gaveUp: (attempts: number) => `PostFlow a abandonné après ${attempts} tentative(s).`,
   signInAgain: "Se reconnecter",
+  finishSetup: "Terminer les réglages",
 
   boardTitle: "Tableau des plans",
   filter: "Afficher",

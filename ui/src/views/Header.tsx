@@ -96,6 +96,17 @@ export function Header({ store, actions, view }: { store: Store; actions: Action
           {t.appName}
         </h1>
         {snapshot ? <StatePill snapshot={snapshot} /> : <span>{t.loading}</span>}
+        {snapshot && (snapshot.state.state === "signed_out" || snapshot.state.state === "needs_you") && (
+          // The one-click fix for what stops every upload.
+          <button type="button" onClick={() => actions.go("settings", { section: "frameio" })}>
+            <Icon name="person" /> {t.signInAgain}
+          </button>
+        )}
+        {snapshot?.state.state === "not_set_up" && (
+          <button type="button" onClick={() => actions.go("settings")}>
+            <Icon name="warning" /> {t.finishSetup}
+          </button>
+        )}
         <div className="top-actions">
           {snapshot && (
             <span className="project" title={snapshot.project?.id}>
