@@ -52,7 +52,7 @@ enum Command {
     /// Show what the service is doing, with a health score.
     Status(service::StatusArgs),
     /// Stop starting new uploads (also for a service started later).
-    Pause,
+    Pause(service::PauseArgs),
     /// Start uploading again.
     Resume,
     /// Queue a failed (held, cancelled) item again, or every failed item.
@@ -100,7 +100,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Projects(args) => service::projects(&paths, args),
         Command::Status(args) => service::status(&paths, args),
-        Command::Pause => service::set_paused(&paths, true),
+        Command::Pause(args) => service::pause(&paths, args),
         Command::Resume => service::set_paused(&paths, false),
         Command::Retry(args) => service::retry(&paths, args),
         Command::List(args) => service::list(&paths, args),

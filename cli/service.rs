@@ -238,6 +238,12 @@ fn print_report(r: &Report) {
             r.rss_bytes.unwrap_or_default() as f64 / 1_048_576.0,
             if r.paused { ", paused" } else { "" }
         );
+        if let Some(until) = r.paused_until {
+            println!(
+                "Paused for {} more; resumes by itself.",
+                duration(((until - postflow_queue::now_ms()) / 1000).max(0) as u64)
+            );
+        }
     } else {
         println!(
             "PostFlow service: not running{}",
@@ -323,6 +329,30 @@ fn duration(secs: u64) -> String {
         s if s < 3600 => format!("{} min", s / 60),
         s => format!("{} h {} min", s / 3600, s % 3600 / 60),
     }
+}
+
+#[derive(clap::Args)]
+pub struct PauseArgs {
+    /// Resume by itself after this many minutes.
+    #[arg(long = "for", value_name = "MINUTES")]
+    minutes: Option<u64>,
+}
+
+/// `postflow pause [--for MINUTES]`.
+pub fn pause(paths: &Paths, args: PauseArgs) -> anyhow::Result<ExitCode> {
+    let Some(minutes) = args.minutes else {
+        return set_paused(paths, true);
+    };
+    anyhow::ensure!(minutes > 0, "--for takes a number of minutes above 0");
+    let until = postflow_queue::now_ms() + (minutes as i64) * 60_000;
+    let (runtime, api) = remote(paths)?;
+    runtime
+        .block_on(api.pause_until(until))
+        .map_err(api_error)?;
+    println!(
+        "Paused for {minutes} min: no new upload starts; the service resumes by itself then (`postflow resume` sooner)."
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn set_paused(paths: &Paths, paused: bool) -> anyhow::Result<ExitCode> {

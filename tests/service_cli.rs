@@ -969,3 +969,24 @@ async fn projects_lists_where_uploads_can_go_and_use_saves_the_choice() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("postflow projects"));
 }
+
+/// `postflow pause --for N`: a timed pause that `status` shows and that a
+/// later `resume` (or its end) lifts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_for_minutes_is_shown_and_resume_lifts_it() {
+    let emu = emulator(256 * 1024).await;
+    let svc = Service::new(&emu);
+    let out = svc.cli(&["pause", "--for", "60"]);
+    assert!(out.contains("Paused for 60 min"), "{out}");
+    let status = svc.status();
+    assert_eq!(status["paused"], true);
+    let until = status["paused_until"].as_i64().unwrap();
+    let in_an_hour = postflow_queue::now_ms() + 3_600_000;
+    assert!((in_an_hour - until).abs() < 60_000, "{until}");
+    svc.cli(&["resume"]);
+    let status = svc.status();
+    assert_eq!(status["paused"], false);
+    assert!(status["paused_until"].is_null());
+    let zero = svc.command(&["pause", "--for", "0"]).output().unwrap();
+    assert!(!zero.status.success());
+}

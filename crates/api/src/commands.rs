@@ -104,6 +104,8 @@ commands! {
     item(id: i64) -> ItemDetail;
     /// No new upload starts (durable; `postflow status` says so too).
     pause() -> Snapshot;
+    /// Pauses until a time (unix ms): for an hour, until tomorrow.
+    pause_until(until: i64) -> Snapshot;
     resume() -> Snapshot;
     /// Queues a failed, held or cancelled item again.
     retry(id: i64) -> ItemView;

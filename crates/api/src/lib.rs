@@ -296,7 +296,9 @@ impl Api {
                 detail: None,
             }
         } else if self.inner.control.state() == RunState::Paused || report.paused {
-            ServiceState::Paused
+            ServiceState::Paused {
+                until: postflow_service::paused_until(&self.inner.queue),
+            }
         } else if active > 0 {
             ServiceState::Uploading {
                 active,
@@ -319,6 +321,7 @@ impl Api {
             version: env!("CARGO_PKG_VERSION").into(),
             state,
             run_state,
+            paused_until: postflow_service::paused_until(&self.inner.queue),
             service_running: running,
             hosted: self.inner.host,
             filespace_online: report.filespace_online,
@@ -522,6 +525,23 @@ impl Api {
 
     pub async fn pause(&self) -> Result<Snapshot, ApiError> {
         self.inner.control.pause()?;
+        self.snapshot().await
+    }
+
+    /// Pauses until `until` (unix ms, in the future): "for an hour", "until
+    /// tomorrow". The service resumes by itself then (or at its next start,
+    /// if it was not running).
+    pub async fn pause_until(&self, until: i64) -> Result<Snapshot, ApiError> {
+        if until <= postflow_queue::now_ms() {
+            return Err(ApiError::invalid(
+                "the end of a timed pause must be in the future",
+                "choose a later time, or Pause without an end",
+            ));
+        }
+        self.inner.control.pause()?;
+        self.inner
+            .queue
+            .set_state(postflow_engine::PAUSED_UNTIL_KEY, &until.to_string())?;
         self.snapshot().await
     }
 

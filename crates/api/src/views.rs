@@ -20,21 +20,21 @@ use ts_rs::TS;
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ServiceState {
     /// Settings are missing or wrong: the first-run flow (or Settings).
-    NotSetUp {
-        problems: Vec<Problem>,
-    },
+    NotSetUp { problems: Vec<Problem> },
     /// No Frame.io sign-in is stored.
     SignedOut,
     /// Uploads wait for a person: signed out mid-way, no access, webhook dead.
-    NeedsYou {
-        reason: String,
-    },
+    NeedsYou { reason: String },
     /// The filespace or Frame.io cannot be reached; nothing is spent.
     Offline {
         what: Offline,
         detail: Option<String>,
     },
-    Paused,
+    /// No new upload starts; a timed pause ends by itself at `until`.
+    Paused {
+        #[ts(type = "number | null")]
+        until: Option<i64>,
+    },
     Uploading {
         #[ts(type = "number")]
         active: u64,
@@ -53,9 +53,7 @@ pub enum ServiceState {
     Watching,
     /// Not running (`detail` says why: it could not start, or no service is
     /// running for this queue).
-    Stopped {
-        detail: String,
-    },
+    Stopped { detail: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -71,6 +69,9 @@ pub struct Snapshot {
     pub version: String,
     pub state: ServiceState,
     pub run_state: RunState,
+    /// When a timed pause ends (unix ms).
+    #[ts(type = "number | null")]
+    pub paused_until: Option<i64>,
     /// A service is running for this queue (here or in another process).
     pub service_running: bool,
     /// The service runs inside this process (the app, `postflow run --gui`);

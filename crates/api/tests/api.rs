@@ -181,11 +181,31 @@ async fn commands_refuse_what_cannot_be_done_and_say_why() {
     // Pause: durable, seen by the snapshot; resume.
     let paused = rig.api.pause().await.unwrap();
     assert_eq!(paused.run_state, RunState::Paused);
-    assert!(matches!(paused.state, ServiceState::Paused));
+    assert!(matches!(paused.state, ServiceState::Paused { until: None }));
     let queue =
         postflow_queue::Queue::open(&postflow_service::queue_path(rig.api.paths())).unwrap();
     assert_eq!(queue.state("paused").unwrap().as_deref(), Some("true"));
     rig.api.resume().await.unwrap();
+
+    // A timed pause: refused in the past; else it ends by itself, written
+    // to the queue first like any resume.
+    let past = rig.api.pause_until(1).await.unwrap_err();
+    assert!(past.message.contains("future"));
+    let end = postflow_queue::now_ms() + 1500;
+    let timed = rig.api.pause_until(end).await.unwrap();
+    assert!(
+        matches!(timed.state, ServiceState::Paused { until: Some(u) } if u == end),
+        "{:?}",
+        timed.state
+    );
+    assert_eq!(timed.paused_until, Some(end));
+    until("the timed pause to end", async || {
+        let s = rig.api.snapshot().await.unwrap();
+        (s.run_state == RunState::Running && s.paused_until.is_none()).then_some(())
+    })
+    .await;
+    assert_eq!(queue.state("paused").unwrap().as_deref(), Some("false"));
+    assert_eq!(rig.api.control().state(), RunState::Running);
 
     // Filters and search.
     let done_only = rig

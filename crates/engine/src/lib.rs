@@ -119,6 +119,9 @@ pub struct Engine {
 
 /// Key of the persisted pause state in the queue database.
 pub const PAUSED_KEY: &str = "paused";
+/// When a timed pause ends (unix ms), beside [`PAUSED_KEY`]; absent for a
+/// pause until resumed by hand. The running service resumes at that time.
+pub const PAUSED_UNTIL_KEY: &str = "paused_until";
 
 /// The outbox channel of Discord notices (see [`postflow_queue::Queue::enqueue_notice`]).
 pub const DISCORD_CHANNEL: &str = "discord";
@@ -135,8 +138,18 @@ impl Engine {
         control: Control,
         config: EngineConfig,
     ) -> Arc<Engine> {
-        // A restart while paused stays paused.
-        if queue.state(PAUSED_KEY).ok().flatten().as_deref() == Some("true") {
+        // A restart while paused stays paused, unless a timed pause ended
+        // while nothing ran.
+        let until: Option<i64> = queue
+            .state(PAUSED_UNTIL_KEY)
+            .ok()
+            .flatten()
+            .and_then(|v| v.parse().ok());
+        if until.is_some_and(|u| u <= postflow_queue::now_ms()) {
+            let _ = queue.set_state(PAUSED_KEY, "false");
+            let _ = queue.clear_state(PAUSED_UNTIL_KEY);
+            control.adopt(RunState::Running);
+        } else if queue.state(PAUSED_KEY).ok().flatten().as_deref() == Some("true") {
             control.adopt(RunState::Paused);
         }
         Arc::new(Engine {

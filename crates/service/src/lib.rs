@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use postflow_core::{Control, Event, RunState};
-use postflow_engine::{Engine, EngineConfig, PAUSED_KEY};
+use postflow_engine::{Engine, EngineConfig, PAUSED_KEY, PAUSED_UNTIL_KEY};
 use postflow_frameio::{Bandwidth, Client, ClientConfig, Credentials, RetryPolicy, UploadOptions};
 use postflow_queue::{now_ms, Queue, StatusKind};
 use postflow_secrets::{Origin, SecretStore};
@@ -531,7 +531,15 @@ async fn heartbeat_loop(
             rescan_seen = asked;
             rescan.notify_one();
         }
-        let wanted = queue.state(PAUSED_KEY).ok().flatten().as_deref() == Some("true");
+        let mut wanted = queue.state(PAUSED_KEY).ok().flatten().as_deref() == Some("true");
+        // A timed pause ends by itself, written first like any resume.
+        if wanted && paused_until(&queue).is_some_and(|until| until <= now_ms()) {
+            tracing::info!("the timed pause is over");
+            if queue.set_state(PAUSED_KEY, "false").is_ok() {
+                let _ = queue.clear_state(PAUSED_UNTIL_KEY);
+                wanted = false;
+            }
+        }
         let state = control.state();
         // The flag is the one source of truth; this only brings memory in
         // line with what another process (`postflow pause`) wrote.
@@ -652,6 +660,8 @@ async fn root_folder(
 pub struct PauseFlag(pub Arc<Queue>);
 
 impl postflow_core::RunStateStore for PauseFlag {
+    /// A pause or a resume by hand: any timed pause's end is forgotten
+    /// (`pause_until` writes its end after this).
     fn save(&self, state: RunState) -> Result<(), postflow_core::ApiError> {
         let paused = if state == RunState::Paused {
             "true"
@@ -659,8 +669,14 @@ impl postflow_core::RunStateStore for PauseFlag {
             "false"
         };
         self.0.set_state(PAUSED_KEY, paused)?;
+        self.0.clear_state(PAUSED_UNTIL_KEY)?;
         Ok(())
     }
+}
+
+/// When the current timed pause ends (unix ms), if it is one.
+pub fn paused_until(queue: &Queue) -> Option<i64> {
+    queue.state(PAUSED_UNTIL_KEY).ok()??.parse().ok()
 }
 
 /// A [`Control`] whose pause and resume write the queue database's flag

@@ -27,6 +27,8 @@ pub struct Report {
     pub rss_bytes: Option<u64>,
     /// The persisted pause flag (what `pause`/`resume` set).
     pub paused: bool,
+    /// When a timed pause ends (unix ms).
+    pub paused_until: Option<i64>,
     /// Whether the running service has applied a pause (from its heartbeat).
     pub service_paused: Option<bool>,
     pub frameio_online: Option<bool>,
@@ -74,6 +76,7 @@ impl Report {
             cpu_percent: live.map(|b| b.cpu_percent),
             rss_bytes: live.map(|b| b.rss_bytes),
             paused: queue.state(postflow_engine::PAUSED_KEY)?.as_deref() == Some("true"),
+            paused_until: crate::paused_until(&queue),
             service_paused: live.map(|b| b.paused),
             frameio_online: live.map(|b| b.frameio_online),
             filespace_online: live.map(|b| b.filespace_online),
@@ -213,6 +216,7 @@ mod tests {
             cpu_percent: Some(0.1),
             rss_bytes: Some(1),
             paused: false,
+            paused_until: None,
             service_paused: Some(false),
             frameio_online: Some(true),
             filespace_online: Some(true),

@@ -7,4 +7,4 @@ import type { Problem } from "./Problem";
  * at a time, the most pressing first: a person needed outranks offline,
  * which outranks paused, which outranks uploading.
  */
-export type ServiceState = { "state": "not_set_up", problems: Array<Problem>, } | { "state": "signed_out" } | { "state": "needs_you", reason: string, } | { "state": "offline", what: Offline, detail: string | null, } | { "state": "paused" } | { "state": "uploading", active: number, queued: number, } | { "state": "attention", failed: number, held: number, } | { "state": "watching" } | { "state": "stopped", detail: string, };
+export type ServiceState = { "state": "not_set_up", problems: Array<Problem>, } | { "state": "signed_out" } | { "state": "needs_you", reason: string, } | { "state": "offline", what: Offline, detail: string | null, } | { "state": "paused", until: number | null, } | { "state": "uploading", active: number, queued: number, } | { "state": "attention", failed: number, held: number, } | { "state": "watching" } | { "state": "stopped", detail: string, };

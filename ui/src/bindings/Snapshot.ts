@@ -12,6 +12,10 @@ import type { StatusCount } from "./StatusCount";
  */
 export type Snapshot = { version: string, state: ServiceState, run_state: RunState, 
 /**
+ * When a timed pause ends (unix ms).
+ */
+paused_until: number | null, 
+/**
  * A service is running for this queue (here or in another process).
  */
 service_running: boolean, 

@@ -35,6 +35,10 @@ export interface Commands {
    * No new upload starts (durable; `postflow status` says so too).
    */
   pause: { args: {  }; result: Snapshot };
+  /**
+   * Pauses until a time (unix ms): for an hour, until tomorrow.
+   */
+  pause_until: { args: { until: number }; result: Snapshot };
   resume: { args: {  }; result: Snapshot };
   /**
    * Queues a failed, held or cancelled item again.

@@ -30,6 +30,7 @@ export const en = {
   stateOfflineFrameio: "Frame.io unreachable",
   stateOfflineDetail: "Uploads wait; nothing is lost and no attempt is spent.",
   statePaused: "Paused",
+  statePausedUntil: (d: Date) => `Paused until ${d.toLocaleTimeString("en", { hour: "2-digit", minute: "2-digit" })}`,
   statePausedDetail: "No new upload starts until you resume.",
   stateUploading: (active: number, queued: number) =>
     queued > 0 ? `Uploading ${active} · ${queued} queued` : `Uploading ${active}`,

@@ -29,6 +29,7 @@ export const fr: Messages = {
   stateOfflineFrameio: "Frame.io injoignable",
   stateOfflineDetail: "Les envois attendent ; rien n’est perdu, aucune tentative n’est consommée.",
   statePaused: "En pause",
+  statePausedUntil: (d: Date) => `En pause jusqu’à ${d.toLocaleTimeString("fr", { hour: "2-digit", minute: "2-digit" })}`,
   statePausedDetail: "Aucun nouvel envoi ne démarre avant la reprise.",
   stateUploading: (active: number, queued: number) =>
     queued > 0 ? `Envoi de ${active} · ${queued} en attente` : `Envoi de ${active}`,

@@ -31,7 +31,12 @@ export function describeState(
         tone: "warn",
       };
     case "paused":
-      return { title: t.statePaused, detail: t.statePausedDetail, icon: "pause", tone: "idle" };
+      return {
+        title: state.until === null ? t.statePaused : t.statePausedUntil(new Date(Number(state.until))),
+        detail: t.statePausedDetail,
+        icon: "pause",
+        tone: "idle",
+      };
     case "uploading":
       return { title: t.stateUploading(state.active, state.queued), detail: "", icon: "upload", tone: "busy" };
     case "attention":
