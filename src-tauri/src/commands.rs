@@ -59,7 +59,10 @@ mod tests {
             }))
             .unwrap();
         let app = mock_builder()
-            .manage(AppState { api: api.clone() })
+            .manage(AppState {
+                api: api.clone(),
+                recent: Default::default(),
+            })
             .invoke_handler(handler())
             .build(mock_context(noop_assets()))
             .expect("mock app builds");

@@ -14,7 +14,12 @@ pub use commands::EVENT_CHANNEL;
 /// What the shell keeps for its commands.
 pub struct AppState {
     pub api: Api,
+    /// The Frame.io links of the tray's "Recent uploads", in menu order.
+    pub recent: std::sync::Mutex<Vec<String>>,
 }
+
+/// The argument the login item starts PostFlow with: the tray only.
+pub const BACKGROUND_ARG: &str = "--background";
 
 /// Label of the one window.
 pub const MAIN_WINDOW: &str = "main";
@@ -40,15 +45,17 @@ pub fn run() {
     }
     tracing::info!(config = %paths.config_file.display(), "PostFlow starting");
 
-    let start_minimized = loaded.settings.ui.start_minimized;
+    let background = std::env::args().any(|a| a == BACKGROUND_ARG);
+    let start_minimized = loaded.settings.ui.start_minimized || background;
     let start_at_login = loaded.settings.ui.start_at_login;
-    // UNFINISHED (issue 11): the app steers the service through the queue
-    // database (`postflow run` hosts it); hosting it here comes with the
-    // first-run flow.
+    // The service runs here once the settings are complete and Frame.io is
+    // signed in (until then the window shows what is missing). When
+    // `postflow run` already holds the queue's service lock, the API steers
+    // that service through the queue database instead.
     let api = tauri::async_runtime::block_on(Api::open(ApiOptions {
         paths: paths.clone(),
         secrets: std::sync::Arc::new(postflow_secrets::SecretStore::open()),
-        host: false,
+        host: true,
         demo: false,
     }));
     let api = match api {
@@ -59,13 +66,24 @@ pub fn run() {
             std::process::exit(2);
         }
     };
-    let state = AppState { api };
+    let state = AppState {
+        api,
+        recent: std::sync::Mutex::new(Vec::new()),
+    };
 
     let app = tauri::Builder::default()
+        // First: a second launch only brings this one's window forward.
+        .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+            tracing::info!(?args, "PostFlow was launched again: showing the window");
+            if let Err(e) = show_main_window(app, None) {
+                tracing::warn!("cannot show the window: {e}");
+            }
+        }))
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-            None,
+            Some(vec![BACKGROUND_ARG]),
         ))
         .manage(state)
         .invoke_handler(commands::handler())
@@ -74,16 +92,16 @@ pub fn run() {
             tray::create(app.handle())?;
             forward_events(app.handle());
             if !start_minimized {
-                show_main_window(app.handle())?;
+                show_main_window(app.handle(), None)?;
             }
             tracing::info!("PostFlow is ready: tray icon set up");
             Ok(())
         })
-        .on_window_event(|window, event| {
-            // Closing the window hides it: PostFlow lives in the tray.
-            if let WindowEvent::CloseRequested { api, .. } = event {
-                api.prevent_close();
-                let _ = window.hide();
+        .on_window_event(|_window, event| {
+            // Closing the window destroys its webview (a tray-only PostFlow
+            // keeps no browser engine in memory); the app stays in the tray.
+            if let WindowEvent::Destroyed = event {
+                tracing::info!("PostFlow window closed; still in the tray");
             }
         })
         .build(tauri::generate_context!())
@@ -103,14 +121,50 @@ pub fn run() {
     });
 }
 
-/// Opens (or brings forward) the main window.
-pub fn show_main_window<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<()> {
+/// Opens a file or folder with the desktop's handler, from Rust (the
+/// webview has no opener permission).
+pub fn open_path<R: tauri::Runtime>(
+    app: &tauri::AppHandle<R>,
+    path: &std::path::Path,
+) -> Result<(), String> {
+    use tauri_plugin_opener::OpenerExt;
+    if path.as_os_str().is_empty() {
+        return Err("no folder is set yet".into());
+    }
+    app.opener()
+        .open_path(path.display().to_string(), None::<&str>)
+        .map_err(|e| e.to_string())
+}
+
+/// Opens a link in the system browser, from Rust. Only http(s) links.
+pub fn open_url<R: tauri::Runtime>(app: &tauri::AppHandle<R>, url: &str) -> Result<(), String> {
+    use tauri_plugin_opener::OpenerExt;
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(format!("not a web link: {url}"));
+    }
+    app.opener()
+        .open_url(url, None::<&str>)
+        .map_err(|e| e.to_string())
+}
+
+/// Opens (or brings forward) the main window, at `hash` (`#/settings`)
+/// when given.
+pub fn show_main_window<R: tauri::Runtime>(
+    app: &tauri::AppHandle<R>,
+    hash: Option<&str>,
+) -> tauri::Result<()> {
     if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+        if let Some(hash) = hash {
+            let hash = serde_json::to_string(hash).unwrap_or_default();
+            window.eval(format!("window.location.hash = {hash}"))?;
+        }
         window.show()?;
+        window.unminimize()?;
         window.set_focus()?;
         return Ok(());
     }
-    WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::App("index.html".into()))
+    let page = format!("index.html{}", hash.unwrap_or_default());
+    WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::App(page.into()))
         .title("PostFlow")
         .inner_size(760.0, 540.0)
         .min_inner_size(520.0, 360.0)

@@ -102,6 +102,8 @@ commands! {
     items(query: ItemQuery) -> ItemPage;
     /// One item with its timeline and last error.
     item(id: i64) -> ItemDetail;
+    /// The latest uploads of this workstation, newest first.
+    recent_uploads(limit: u32) -> Vec<ItemView>;
     /// No new upload starts (durable; `postflow status` says so too).
     pause() -> Snapshot;
     /// Pauses until a time (unix ms): for an hour, until tomorrow.

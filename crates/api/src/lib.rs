@@ -22,6 +22,7 @@
 
 pub mod commands;
 mod progress;
+pub mod tray;
 pub mod views;
 
 use std::path::{Path, PathBuf};
@@ -336,6 +337,8 @@ impl Api {
             attention: report.failed_needing_action + count(StatusKind::Held),
             health: report.health,
             throughput_bps: self.inner.progress.throughput(),
+            upload_bytes_sent: self.inner.progress.totals().0,
+            upload_bytes_total: self.inner.progress.totals().1,
             watch_root: settings.watch.root.display().to_string(),
             demo: self.inner.demo,
             language: settings.ui.language,
@@ -427,6 +430,17 @@ impl Api {
             item: self.item_view(&item),
             timeline,
         })
+    }
+
+    /// The latest files this workstation put in Frame.io, newest first.
+    pub async fn recent_uploads(&self, limit: u32) -> Result<Vec<ItemView>, ApiError> {
+        Ok(self
+            .inner
+            .queue
+            .recent_done(limit.clamp(1, 100) as usize)?
+            .iter()
+            .map(|i| self.item_view(i))
+            .collect())
     }
 
     pub async fn settings_view(&self) -> Result<SettingsView, ApiError> {

@@ -130,6 +130,15 @@ impl Progress {
         })
     }
 
+    /// (sent, total) bytes over every upload now.
+    pub(crate) fn totals(&self) -> (u64, u64) {
+        let s = lock(&self.state);
+        s.items
+            .values()
+            .filter(|l| !l.done)
+            .fold((0, 0), |(a, b), l| (a + l.bytes_sent, b + l.total_bytes))
+    }
+
     /// Bytes per second over every upload now.
     pub(crate) fn throughput(&self) -> u64 {
         lock(&self.state).items.values().map(Live::speed).sum()

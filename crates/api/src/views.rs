@@ -92,6 +92,11 @@ pub struct Snapshot {
     /// Upload speed right now, bytes per second, over every file.
     #[ts(type = "number")]
     pub throughput_bps: u64,
+    /// Bytes sent and to send of the files uploading now.
+    #[ts(type = "number")]
+    pub upload_bytes_sent: u64,
+    #[ts(type = "number")]
+    pub upload_bytes_total: u64,
     pub watch_root: String,
     /// Running on the built-in Frame.io emulator (`postflow demo`).
     pub demo: bool,

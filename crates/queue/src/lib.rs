@@ -670,6 +670,18 @@ impl Queue {
         Ok((items, total as u64))
     }
 
+    /// The latest items this workstation uploaded, newest first.
+    pub fn recent_done(&self, limit: usize) -> Result<Vec<Item>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM items WHERE kind = 'done' ORDER BY finished_at DESC, id DESC LIMIT ?1"
+        ))?;
+        let items = stmt
+            .query_map([limit as i64], row_to_item)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(items)
+    }
+
     /// Records what the nomenclature now makes of an item's name (a held
     /// name that a new pattern recognises).
     pub fn set_shot(&self, id: i64, shot: Option<&ShotRef>) -> Result<()> {

@@ -201,6 +201,19 @@ impl Default for NotificationSettings {
     }
 }
 
+/// How the tray icon is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum TrayIcons {
+    /// A coloured square per state (each state also has its own glyph).
+    #[default]
+    Color,
+    /// A dark glyph, for light panels.
+    Light,
+    /// A light glyph, for dark panels (and the macOS template image).
+    Dark,
+}
+
 /// `[ui]`: the desktop app.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(default)]
@@ -217,6 +230,9 @@ pub struct UiSettings {
     /// Let `listen` be an address other machines can reach. The UI then
     /// asks for its key (`postflow gui-url` prints a link that carries it).
     pub allow_remote: bool,
+    /// The tray icon: "color", or monochrome "light" (for light panels) or
+    /// "dark" (for dark panels).
+    pub tray_icons: TrayIcons,
 }
 
 impl Default for UiSettings {
@@ -227,6 +243,7 @@ impl Default for UiSettings {
             language: Language::En,
             listen: String::new(),
             allow_remote: false,
+            tray_icons: TrayIcons::Color,
         }
     }
 }

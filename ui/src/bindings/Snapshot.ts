@@ -39,7 +39,11 @@ health: number,
 /**
  * Upload speed right now, bytes per second, over every file.
  */
-throughput_bps: number, watch_root: string, 
+throughput_bps: number, 
+/**
+ * Bytes sent and to send of the files uploading now.
+ */
+upload_bytes_sent: number, upload_bytes_total: number, watch_root: string, 
 /**
  * Running on the built-in Frame.io emulator (`postflow demo`).
  */

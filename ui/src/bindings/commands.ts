@@ -32,6 +32,10 @@ export interface Commands {
    */
   item: { args: { id: number }; result: ItemDetail };
   /**
+   * The latest uploads of this workstation, newest first.
+   */
+  recent_uploads: { args: { limit: number }; result: Array<ItemView> };
+  /**
    * No new upload starts (durable; `postflow status` says so too).
    */
   pause: { args: {  }; result: Snapshot };

@@ -132,11 +132,18 @@ const fields = {
     label: "Let other machines reach the web UI",
     help: "The web UI address may then be reachable from the network; the UI asks for its key (the command postflow gui-url prints a link that carries it).",
   },
+  "ui.tray_icons": {
+    label: "Tray icon",
+    help: "In colour, or a single colour that suits a light or a dark panel. Each state has its own shape either way.",
+  },
 } satisfies Record<SettingKey, FieldText>;
 
 /** The strings of the Settings and Health views, in English
  * (`settings.fr.ts` must have each one). */
 export const settingsEn = {
+  trayColor: "In colour",
+  trayLight: "Dark, for a light panel",
+  trayDark: "Light, for a dark panel",
   /** After a label ("Fix:"; in French with a no-break space). */
   colon: ":",
   settingsTitle: "Settings",

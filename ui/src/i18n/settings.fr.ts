@@ -117,10 +117,17 @@ const fields: Record<SettingKey, FieldText> = {
     label: "Permettre à d’autres machines d’accéder à l’interface web",
     help: "L’adresse de l’interface web peut alors être joignable depuis le réseau ; l’interface demande sa clé (la commande postflow gui-url affiche un lien qui la contient).",
   },
+  "ui.tray_icons": {
+    label: "Icône de la barre système",
+    help: "En couleur, ou d’une seule couleur assortie à une barre claire ou sombre. Chaque état garde sa forme dans tous les cas.",
+  },
 };
 
 /** Les textes des vues Réglages et État, en français. */
 export const settingsFr: SettingsMessages = {
+  trayColor: "En couleur",
+  trayLight: "Sombre, pour une barre claire",
+  trayDark: "Claire, pour une barre sombre",
   colon: "\u00a0:",
   settingsTitle: "Réglages",
   healthTitle: "État",

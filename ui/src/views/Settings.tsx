@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import type { ApiError } from "../bindings/ApiError";
 import type { Language } from "../bindings/Language";
+import type { TrayIcons } from "../bindings/TrayIcons";
 import type { Problem } from "../bindings/Problem";
 import type { Settings as SettingsData } from "../bindings/Settings";
 import type { SettingsView } from "../bindings/SettingsView";
@@ -279,6 +280,11 @@ export function Settings({
     ["en", t.english],
     ["fr", t.french],
   ];
+  const trayIcons: [TrayIcons, string][] = [
+    ["color", t.trayColor],
+    ["light", t.trayLight],
+    ["dark", t.trayDark],
+  ];
   const w = draft.watch;
   const tr = draft.transfers;
   const no = draft.notifications;
@@ -527,6 +533,12 @@ export function Settings({
               k="ui.start_minimized"
               value={ui.start_minimized}
               onChange={(v) => update("ui", { start_minimized: v })}
+            />
+            <SelectField
+              k="ui.tray_icons"
+              value={ui.tray_icons}
+              options={trayIcons}
+              onChange={(v) => update("ui", { tray_icons: v })}
             />
           </fieldset>
           <fieldset>

@@ -33,6 +33,7 @@ export const KEYS = [
   "ui.start_minimized",
   "ui.listen",
   "ui.allow_remote",
+  "ui.tray_icons",
 ] as const satisfies readonly SettingKey[];
 
 // A key of the settings left out of KEYS does not compile.
