@@ -10,7 +10,8 @@
 #   keychain:   gnome-keyring dbus (a real Secret Service for the secrets tests)
 #   desktop:    haskell-status-notifier-item-utils (status-notifier-watcher:
 #               the tray as a desktop sees it), dunst (a notification server),
-#               libglib2.0-bin (gdbus), for the app's tests under Xvfb
+#               libglib2.0-bin (gdbus), x11-utils (xwininfo: which windows
+#               are open), for the app's tests under Xvfb
 #   browser:    chromium fonts-dejavu-core (the web UI's tests; playwright-core
 #               drives Debian's Chromium, it never downloads a browser)
 #   web UI:     Node.js >= 20.19 (Vite 8); when the machine's is missing or
@@ -26,7 +27,7 @@ PACKAGES=(
   gnome-keyring dbus
   chromium fonts-dejavu-core
   python3 python3-venv
-  haskell-status-notifier-item-utils dunst libglib2.0-bin
+  haskell-status-notifier-item-utils dunst libglib2.0-bin x11-utils
 )
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }

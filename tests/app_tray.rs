@@ -8,39 +8,13 @@
 //! under Xvfb and `dbus-run-session`, with `POSTFLOW_REQUIRE_DISPLAY=1` so
 //! that a missing one fails instead of skipping).
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use postflow_frameio_emulator::{Emulator, EmulatorConfig, RateLimits};
 
-fn built(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
-}
-
-/// Whether this machine can run the test (else: skipped, or failed when
-/// POSTFLOW_REQUIRE_DISPLAY says it must).
-fn can_run() -> bool {
-    let display = std::env::var_os("DISPLAY").is_some();
-    let bus = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some();
-    let tools = ["status-notifier-watcher", "gdbus"].iter().all(|t| {
-        Command::new("sh")
-            .args(["-c", &format!("command -v {t}")])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
-    if display && bus && tools {
-        return true;
-    }
-    assert!(
-        std::env::var_os("POSTFLOW_REQUIRE_DISPLAY").is_none(),
-        "POSTFLOW_REQUIRE_DISPLAY is set but the display ({display}), the session bus ({bus}) or status-notifier-watcher and gdbus ({tools}) are missing"
-    );
-    eprintln!("SKIPPED: needs a display, a session bus, status-notifier-watcher and gdbus");
-    false
-}
+mod support;
+use support::desktop::{app, built, can_run, cli, settings_for, Killed};
 
 fn gdbus(args: &[&str]) -> String {
     let out = Command::new("gdbus").args(args).output().unwrap();
@@ -209,46 +183,12 @@ impl Tray {
     }
 }
 
-struct Killed(Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn app(home: &Path, config: &Path, token: &str) -> Command {
-    let mut cmd = Command::new(built("postflow-app"));
-    cmd.env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_CACHE_HOME", home.join(".cache"))
-        .env("XDG_DATA_HOME", home.join(".local/share"))
-        .env("POSTFLOW_CONFIG", config)
-        .env("POSTFLOW_DATA_DIR", home.join("data"))
-        .env("POSTFLOW_LOG_DIR", home.join("logs"))
-        .env("POSTFLOW_FRAMEIO_TOKEN", token)
-        .env(
-            "POSTFLOW_KEYCHAIN_SERVICE",
-            format!("io.postflow.test.tray.{}", std::process::id()),
-        )
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    cmd
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tray_tells_the_truth_through_idle_uploading_failed_paused_and_signed_out() {
-    if !can_run() {
+    if !can_run(&["status-notifier-watcher", "gdbus"]) {
         return;
     }
-    let _watcher = Killed(
-        Command::new("status-notifier-watcher")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let _watcher = Killed::spawn(&mut Command::new("status-notifier-watcher"));
     let emu = Emulator::start(EmulatorConfig {
         part_size: 256 * 1024,
         rate_limits: RateLimits::unlimited(),
@@ -257,22 +197,11 @@ async fn the_tray_tells_the_truth_through_idle_uploading_failed_paused_and_signe
     .await
     .unwrap();
     let home = tempfile::tempdir().unwrap();
-    let root = home.path().join("BY_SHOT");
-    std::fs::create_dir_all(&root).unwrap();
-    let config = home.path().join("settings.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[watch]\nroot = {root:?}\nreadiness_window_secs = 1\nrescan_interval_secs = 1\n\
-             [frameio]\napi_base_url = \"{base}\"\nims_base_url = \"{base}\"\naccount_id = \"{a}\"\nproject_id = \"{p}\"\n\
-             [transfers]\nbandwidth_limit_mbps = 16\n[ui]\nstart_minimized = true\nstart_at_login = false\n",
-            root = root.display().to_string(),
-            base = emu.base_url(),
-            a = emu.account_id(),
-            p = emu.project_id(),
-        ),
-    )
-    .unwrap();
+    let (config, root) = settings_for(
+        home.path(),
+        &emu,
+        "[transfers]\nbandwidth_limit_mbps = 16\n",
+    );
     let token = emu.issue_token();
     let _app = Killed(app(home.path(), &config, &token).spawn().unwrap());
     let tray = Tray::find(Duration::from_secs(60));
@@ -315,22 +244,14 @@ async fn the_tray_tells_the_truth_through_idle_uploading_failed_paused_and_signe
     tray.wait("paused", Duration::from_secs(10), |t| {
         t.status() == "Paused" && t.entry("Resume").is_some()
     });
-    let status = Command::new(built("postflow"))
-        .args(["--config", config.to_str().unwrap(), "status", "--json"])
-        .env("POSTFLOW_DATA_DIR", home.path().join("data"))
-        .output()
-        .unwrap();
+    let status = cli(home.path(), &config, &["status", "--json"]);
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(status["paused"], true, "{status}");
     assert_eq!(
         status["running"], true,
         "the app's service is the one running: {status}"
     );
-    let resumed = Command::new(built("postflow"))
-        .args(["--config", config.to_str().unwrap(), "resume"])
-        .env("POSTFLOW_DATA_DIR", home.path().join("data"))
-        .output()
-        .unwrap();
+    let resumed = cli(home.path(), &config, &["resume"]);
     assert!(resumed.status.success());
     tray.wait("resumed from a terminal", Duration::from_secs(10), |t| {
         t.entry("Pause").is_some()

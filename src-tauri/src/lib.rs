@@ -3,6 +3,7 @@
 //! lives here: the shell shows state and forwards the user's intent.
 
 mod commands;
+mod notices;
 mod tray;
 
 use postflow_api::{Api, ApiOptions};
@@ -91,6 +92,7 @@ pub fn run() {
             apply_autostart(app.handle(), start_at_login);
             tray::create(app.handle())?;
             forward_events(app.handle());
+            notices::start(app.handle());
             if !start_minimized {
                 show_main_window(app.handle(), None)?;
             }

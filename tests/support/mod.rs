@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+pub mod desktop;
+
 /// `../shared` beside the repository (or `POSTFLOW_SHARED_DIR`).
 pub fn shared_dir() -> PathBuf {
     std::env::var_os("POSTFLOW_SHARED_DIR")

@@ -21,6 +21,7 @@
 //! running app).
 
 pub mod commands;
+pub mod notify;
 mod progress;
 pub mod tray;
 pub mod views;
@@ -127,6 +128,70 @@ impl Api {
     /// of a service in another process, the disk). `None` until the first.
     pub fn watch_snapshot(&self) -> tokio::sync::watch::Receiver<Option<Snapshot>> {
         self.inner.snapshot.subscribe()
+    }
+
+    /// The desktop notifications to show, as they are due (see
+    /// [`notify`]): the desktop shell shows them; the rules live here.
+    pub fn desktop_notices(&self) -> tokio::sync::mpsc::UnboundedReceiver<notify::DesktopNotice> {
+        use notify::{Happened, Planner};
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let api = self.clone();
+        let mut events = self.inner.control.subscribe();
+        tokio::spawn(async move {
+            let settings = api.settings();
+            let mut planner = Planner::new(
+                settings.notifications.clone(),
+                settings.ui.language,
+                std::time::Instant::now(),
+            );
+            planner.set_project(api.inner.queue.state(PROJECT_NAME_KEY).ok().flatten());
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                let happened = tokio::select! {
+                    _ = tick.tick() => None,
+                    event = events.recv() => match event {
+                        Ok(Event::Uploaded { file_name, .. }) => Some(Happened::Uploaded { file_name }),
+                        Ok(Event::ItemStatus { id, status: status @ (StatusKind::Failed | StatusKind::Held), .. }) => {
+                            // Only what PostFlow will not retry by itself.
+                            match api.inner.queue.get(id) {
+                                Ok(Some(item)) => {
+                                    let view = api.item_view(&item);
+                                    (status == StatusKind::Held || view.needs_action).then(|| Happened::NeedsAction {
+                                        id,
+                                        file_name: view.file_name,
+                                        status,
+                                        reason: view.detail.unwrap_or_default(),
+                                    })
+                                }
+                                _ => None,
+                            }
+                        }
+                        Ok(Event::NeedsUser { reason }) => Some(Happened::NeedsUser { reason }),
+                        Ok(Event::RunStateChanged { state: RunState::Running }) => Some(Happened::Resumed),
+                        Ok(Event::SettingsChanged) => {
+                            let s = api.settings();
+                            planner.set_settings(s.notifications.clone(), s.ui.language);
+                            planner.set_project(api.inner.queue.state(PROJECT_NAME_KEY).ok().flatten());
+                            None
+                        }
+                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => None,
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    },
+                };
+                let now = std::time::Instant::now();
+                let mut out = match happened {
+                    Some(h) => planner.note(h, now),
+                    None => Vec::new(),
+                };
+                out.extend(planner.due(now));
+                for notice in out {
+                    if tx.send(notice).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        rx
     }
 
     fn keep_snapshot(&self) {
