@@ -42,6 +42,7 @@ fn seed(queue: &Queue, count: usize) {
         let id = queue
             .record_candidate(&Candidate {
                 rel_path,
+                root: None,
                 size: 1_000_000_000 + n as u64,
                 mtime_ns: 1_700_000_000_000_000_000 + n as i64,
                 shot: Some(ShotRef {

@@ -484,12 +484,7 @@ impl Api {
             path.join("/")
         });
         Ok(ItemDetail {
-            local_path: item
-                .rel_path
-                .split('/')
-                .fold(settings.watch.root.clone(), |p, part| p.join(part))
-                .display()
-                .to_string(),
+            local_path: item.local_path(&settings.watch.root).display().to_string(),
             frameio_path,
             last_error: error_view(&item),
             item: self.item_view(&item),

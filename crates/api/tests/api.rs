@@ -354,3 +354,155 @@ async fn an_unmounted_filespace_at_start_is_offline_and_waited_out() {
     .await;
     api.shutdown().await;
 }
+
+/// The item of `name`, once it shows `bytes_sent > 0` while uploading.
+async fn uploading_with_bytes(api: &Api, name: &str) {
+    until("the upload under way", async || {
+        api.items(ItemQuery::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .find(|i| i.file_name == name)
+            .filter(|i| i.status == StatusKind::Uploading && i.bytes_sent > 0)
+            .map(|_| ())
+    })
+    .await;
+}
+
+/// Switching project in the settings while a render uploads: the render
+/// in flight finishes where it began (its placeholder is in the first
+/// project), once; what arrives next goes to the new project; nothing is
+/// duplicated in either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_project_switch_during_an_upload_finishes_it_once_and_sends_the_next_to_the_new_project()
+{
+    let rig = rig().await;
+    let mut settings = rig.api.settings();
+    settings.transfers.bandwidth_limit_mbps = 24;
+    rig.api.save_settings(settings).await.unwrap();
+    let first = "SC08_SWAP_0001_V001.mov";
+    let content: Vec<u8> = (0..12u32 << 20).map(|i| (i % 251) as u8).collect();
+    std::fs::write(rig.root.join(first), &content).unwrap();
+    uploading_with_bytes(&rig.api, first).await;
+
+    let second_project = rig.emu.add_project("Second Project");
+    rig.api
+        .use_project(
+            rig.emu.account_id(),
+            rig.emu.workspace_id(),
+            second_project.project_id.clone(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        rig.api.settings().frameio.project_id,
+        second_project.project_id
+    );
+    assert_eq!(
+        status_of(&rig.api, first).await,
+        Some(StatusKind::Uploading),
+        "the switch (the service restarted on the new settings) came mid-upload"
+    );
+    until("the render in flight done", async || {
+        (status_of(&rig.api, first).await == Some(StatusKind::Done)).then_some(())
+    })
+    .await;
+    let shot = ["SCENES", "SC08", "SWAP_0001"];
+    let there = rig.emu.files_named(&shot, first);
+    assert_eq!(there.len(), 1, "uploaded once, where it began: {there:?}");
+    assert_eq!(
+        rig.emu.file(&there[0]).and_then(|f| f.bytes).as_deref(),
+        Some(&content[..]),
+        "byte for byte"
+    );
+    assert!(
+        rig.emu
+            .files_named_in(&second_project.root_folder_id, &shot, first)
+            .is_empty(),
+        "not uploaded again to the new project"
+    );
+
+    let next = "SC08_SWAP_0001_V002.mov";
+    std::fs::write(rig.root.join(next), vec![3u8; 300_000]).unwrap();
+    until("the next render done", async || {
+        (status_of(&rig.api, next).await == Some(StatusKind::Done)).then_some(())
+    })
+    .await;
+    assert_eq!(
+        rig.emu
+            .files_named_in(&second_project.root_folder_id, &shot, next)
+            .len(),
+        1,
+        "the next render goes to the new project"
+    );
+    assert!(rig.emu.files_named(&shot, next).is_empty());
+    let done = rig.api.items(ItemQuery::default()).await.unwrap().items;
+    assert_eq!(done.len(), 2, "two items, nothing recorded twice: {done:?}");
+    rig.emu.assert_one_folder_per_name();
+    rig.api.shutdown().await;
+}
+
+/// Choosing another BY_SHOT while a render uploads: the render in flight
+/// is read where it was found and finishes once; renders in the new folder
+/// are picked up; nothing is duplicated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_root_change_during_an_upload_finishes_it_once_and_watches_the_new_folder() {
+    let rig = rig().await;
+    let mut settings = rig.api.settings();
+    settings.transfers.bandwidth_limit_mbps = 24;
+    rig.api.save_settings(settings).await.unwrap();
+    let first = "SC09_MOVE_0001_V001.mov";
+    let content: Vec<u8> = (0..12u32 << 20).map(|i| (i % 241) as u8).collect();
+    std::fs::write(rig.root.join(first), &content).unwrap();
+    uploading_with_bytes(&rig.api, first).await;
+
+    let new_root = rig.root.parent().unwrap().join("OTHER_BY_SHOT");
+    std::fs::create_dir_all(&new_root).unwrap();
+    let mut settings = rig.api.settings();
+    settings.watch.root = new_root.clone();
+    rig.api.save_settings(settings).await.unwrap();
+    assert_eq!(
+        rig.api.snapshot().await.unwrap().watch_root,
+        new_root.display().to_string()
+    );
+    assert_eq!(
+        status_of(&rig.api, first).await,
+        Some(StatusKind::Uploading),
+        "the change (the service restarted on the new settings) came mid-upload"
+    );
+    let detail = rig
+        .api
+        .item(rig.api.items(ItemQuery::default()).await.unwrap().items[0].id)
+        .await
+        .unwrap();
+    assert_eq!(
+        detail.local_path,
+        rig.root.join(first).display().to_string(),
+        "read from where it was found"
+    );
+    until("the render in flight done", async || {
+        (status_of(&rig.api, first).await == Some(StatusKind::Done)).then_some(())
+    })
+    .await;
+    let shot = ["SCENES", "SC09", "MOVE_0001"];
+    let there = rig.emu.files_named(&shot, first);
+    assert_eq!(there.len(), 1, "uploaded once: {there:?}");
+    assert_eq!(
+        rig.emu.file(&there[0]).and_then(|f| f.bytes).as_deref(),
+        Some(&content[..])
+    );
+
+    let next = "SC09_MOVE_0001_V002.mov";
+    std::fs::write(new_root.join(next), vec![4u8; 300_000]).unwrap();
+    until("the render in the new folder done", async || {
+        (status_of(&rig.api, next).await == Some(StatusKind::Done)).then_some(())
+    })
+    .await;
+    assert_eq!(rig.emu.files_named(&shot, next).len(), 1);
+    assert_eq!(rig.emu.files_named(&shot, first).len(), 1);
+    let items = rig.api.items(ItemQuery::default()).await.unwrap().items;
+    assert_eq!(items.len(), 2, "nothing recorded twice: {items:?}");
+    rig.emu.assert_one_folder_per_name();
+    rig.api.shutdown().await;
+}

@@ -288,6 +288,7 @@ fn seed(paths: &Paths, count: usize) -> Result<(), postflow_queue::Error> {
         let rel_path = format!("{scene}_{shot}_{version}.mov");
         let id = queue.record_candidate(&Candidate {
             rel_path: rel_path.clone(),
+            root: None,
             size: 100_000_000 + n as u64,
             mtime_ns: 1_700_000_000_000_000_000 + n as i64,
             shot: Some(ShotRef {

@@ -205,6 +205,7 @@ impl Engine {
         };
         let recorded = self.queue.record_candidate(&Candidate {
             rel_path: rel_path.to_string(),
+            root: Some(self.config.watch_root.display().to_string()),
             size,
             mtime_ns,
             shot,

@@ -564,17 +564,16 @@ impl Engine {
     }
 
     fn local_path(&self, item: &Item) -> PathBuf {
-        item.rel_path
-            .split('/')
-            .fold(self.config.watch_root.clone(), |p, part| p.join(part))
+        item.local_path(&self.config.watch_root)
     }
 
     /// The local file is still the one recorded (size and mtime).
     async fn check_local(&self, item: &Item) -> Result<(), StepError> {
-        if tokio::fs::metadata(&self.config.watch_root).await.is_err() {
+        let root = item.source_root(&self.config.watch_root);
+        if tokio::fs::metadata(&root).await.is_err() {
             return Err(StepError::RootOffline(format!(
                 "the filespace at {} is offline",
-                self.config.watch_root.display()
+                root.display()
             )));
         }
         let path = self.local_path(item);

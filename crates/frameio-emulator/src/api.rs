@@ -551,7 +551,12 @@ async fn projects(
     }
     let query = page_query(&shared, raw.as_deref(), &workspace_id, MAX_PAGE_SIZE)?;
     let path = format!("/v4/accounts/{account_id}/workspaces/{workspace_id}/projects");
-    let items = std::iter::once((1, render::project(&shared, &shared.lock())));
+    let state = shared.lock();
+    let items = state
+        .projects
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i as u64 + 1, render::project(&shared, &state, p)));
     page_response(&query, &workspace_id, &path, items)
 }
 
@@ -560,10 +565,11 @@ async fn project(
     Path((account_id, project_id)): Path<(String, String)>,
 ) -> ApiResult {
     check_account(&shared, &account_id)?;
-    if project_id != shared.seed.project_id {
-        return Err(ApiError::not_found("Project"));
-    }
-    ok(render::project(&shared, &shared.lock()))
+    let state = shared.lock();
+    let project = state
+        .project(&project_id)
+        .ok_or_else(|| ApiError::not_found("Project"))?;
+    ok(render::project(&shared, &state, project))
 }
 
 async fn folder(
@@ -711,7 +717,9 @@ async fn local_upload(
         .enumerate()
         .map(|(index, part)| (part.size, upload::part_url(&shared, &id, index, now, ttl)))
         .collect();
-    created(render::file_with_upload_urls(&shared, asset, file, urls))
+    created(render::file_with_upload_urls(
+        &shared, &state, asset, file, urls,
+    ))
 }
 
 async fn get_file(
@@ -977,8 +985,8 @@ async fn move_version_stack(
 pub(crate) async fn view(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
     let mut state = shared.lock();
     state.stats.count_request(RouteClass::View);
-    let title = if id == shared.seed.project_id {
-        Some(format!("Project {}", crate::state::PROJECT_NAME))
+    let title = if let Some(project) = state.project(&id) {
+        Some(format!("Project {}", project.name))
     } else {
         state.asset(&id).map(|a| match &a.body {
             AssetBody::File(f) => format!("File {} ({})", a.name, render::file_status_word(f)),

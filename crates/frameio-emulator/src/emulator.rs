@@ -148,6 +148,18 @@ impl Emulator {
         self.shared().seed.root_folder_id.clone()
     }
 
+    /// Adds a project to the workspace (empty, with its own root folder):
+    /// what switching projects is tested against. The helpers that look
+    /// things up by path ([`Emulator::find_path`], ...) stay on the seeded
+    /// project; [`Emulator::files_named_in`] looks in another.
+    pub fn add_project(&self, name: &str) -> ProjectIds {
+        let project = self.with_state(|s| s.add_project(name));
+        ProjectIds {
+            project_id: project.id,
+            root_folder_id: project.root_folder_id,
+        }
+    }
+
     // ----- sign-in -----
 
     /// Registers an IMS client: public (PKCE, no secret) when
@@ -339,8 +351,18 @@ impl Emulator {
     /// Frame.io exactly once" is checked against.
     #[track_caller]
     pub fn files_named(&self, path: &[&str], name: &str) -> Vec<String> {
-        let Some(folder) = self.find_path(path) else {
-            return Vec::new();
+        self.files_named_in(&self.shared().seed.root_folder_id, path, name)
+    }
+
+    /// [`Emulator::files_named`] from the root folder `root_folder_id` (of
+    /// a project made with [`Emulator::add_project`]).
+    #[track_caller]
+    pub fn files_named_in(&self, root_folder_id: &str, path: &[&str], name: &str) -> Vec<String> {
+        let found = self.shared().lock().find_path(root_folder_id, path);
+        let folder = match found {
+            Ok(Some(folder)) => folder,
+            Ok(None) => return Vec::new(),
+            Err(duplicate) => panic!("files_named_in {path:?}: {duplicate}"),
         };
         let mut found = Vec::new();
         for asset in self.folder_children(&folder) {
@@ -443,4 +465,11 @@ fn info(asset: &crate::state::Asset) -> AssetInfo {
         },
         parent_id: asset.parent_id.clone(),
     }
+}
+
+/// The ids of a project made with [`Emulator::add_project`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectIds {
+    pub project_id: String,
+    pub root_folder_id: String,
 }

@@ -85,7 +85,7 @@ pub use checksum::{
     checksum_of_bytes, checksum_of_digests, checksum_of_file, part_sizes, MAX_PARTS,
 };
 pub use config::{EmulatorConfig, RateLimit, RateLimits, RouteClass};
-pub use emulator::{AssetInfo, AssetKind, Emulator, FileInfo, TokenPair};
+pub use emulator::{AssetInfo, AssetKind, Emulator, FileInfo, ProjectIds, TokenPair};
 pub use faults::Faults;
 pub use stats::Stats;
 pub use util::parse_byte_size;

@@ -11,7 +11,7 @@
 use serde_json::{json, Value};
 
 use crate::state::{
-    Asset, AssetBody, FileData, Shared, State, ACCOUNT_NAME, PROJECT_NAME, USER_EMAIL, USER_NAME,
+    Asset, AssetBody, FileData, ProjectRec, Shared, State, ACCOUNT_NAME, USER_EMAIL, USER_NAME,
     WORKSPACE_NAME,
 };
 use crate::util::rfc3339;
@@ -52,30 +52,38 @@ pub(crate) fn workspace(shared: &Shared) -> Value {
     })
 }
 
-pub(crate) fn project(shared: &Shared, state: &State) -> Value {
-    let created = rfc3339(shared.seed.created_at);
+pub(crate) fn project(shared: &Shared, state: &State, project: &ProjectRec) -> Value {
+    let created = rfc3339(project.created_at);
     json!({
-        "id": shared.seed.project_id,
-        "name": PROJECT_NAME,
+        "id": project.id,
+        "name": project.name,
         "description": null,
         "status": "active",
         "restricted": false,
         "storage": state.storage_usage(),
         "workspace_id": shared.seed.workspace_id,
-        "root_folder_id": shared.seed.root_folder_id,
+        "root_folder_id": project.root_folder_id,
         "created_at": created,
         "updated_at": created,
-        "view_url": shared.view_url(&shared.seed.project_id),
+        "view_url": shared.view_url(&project.id),
     })
 }
 
 /// The properties every asset has (`AssetCommon`).
-fn common(shared: &Shared, asset: &Asset, kind: &str) -> serde_json::Map<String, Value> {
+fn common(
+    shared: &Shared,
+    state: &State,
+    asset: &Asset,
+    kind: &str,
+) -> serde_json::Map<String, Value> {
+    let project_id = state
+        .project_of(asset)
+        .map_or(shared.seed.project_id.as_str(), |p| p.id.as_str());
     let mut map = serde_json::Map::new();
     map.insert("id".into(), json!(asset.id));
     map.insert("name".into(), json!(asset.name));
     map.insert("type".into(), json!(kind));
-    map.insert("project_id".into(), json!(shared.seed.project_id));
+    map.insert("project_id".into(), json!(project_id));
     map.insert("parent_id".into(), json!(asset.parent_id));
     map.insert("created_at".into(), json!(rfc3339(asset.created_at)));
     map.insert("updated_at".into(), json!(rfc3339(asset.updated_at)));
@@ -92,8 +100,8 @@ pub(crate) fn file_status_word(file: &FileData) -> &'static str {
     }
 }
 
-fn file(shared: &Shared, asset: &Asset, data: &FileData) -> Value {
-    let mut map = common(shared, asset, "file");
+fn file(shared: &Shared, state: &State, asset: &Asset, data: &FileData) -> Value {
+    let mut map = common(shared, state, asset, "file");
     map.insert("status".into(), json!(file_status_word(data)));
     map.insert("media_type".into(), json!(data.media_type));
     map.insert("file_size".into(), json!(data.file_size));
@@ -103,11 +111,12 @@ fn file(shared: &Shared, asset: &Asset, data: &FileData) -> Value {
 /// A file with its presigned part URLs (the `local_upload` answer).
 pub(crate) fn file_with_upload_urls(
     shared: &Shared,
+    state: &State,
     asset: &Asset,
     data: &FileData,
     urls: Vec<(u64, String)>,
 ) -> Value {
-    let mut value = file(shared, asset, data);
+    let mut value = file(shared, state, asset, data);
     let urls: Vec<Value> = urls
         .into_iter()
         .map(|(size, url)| json!({"size": size, "url": url}))
@@ -121,14 +130,14 @@ pub(crate) fn file_with_upload_urls(
 /// Any asset, by kind (`AssetWithIncludes`).
 pub(crate) fn asset(shared: &Shared, state: &State, asset: &Asset) -> Value {
     match &asset.body {
-        AssetBody::File(data) => file(shared, asset, data),
+        AssetBody::File(data) => file(shared, state, asset, data),
         AssetBody::Folder => {
-            let mut map = common(shared, asset, "folder");
+            let mut map = common(shared, state, asset, "folder");
             map.insert("cover_file_id".into(), Value::Null);
             Value::Object(map)
         }
         AssetBody::VersionStack => {
-            let mut map = common(shared, asset, "version_stack");
+            let mut map = common(shared, state, asset, "version_stack");
             let head = state
                 .stack_head(&asset.id)
                 .map_or(Value::Null, |h| self::asset(shared, state, h));

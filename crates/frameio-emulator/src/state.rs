@@ -342,6 +342,17 @@ pub(crate) struct State {
     pub(crate) auth: AuthState,
     windows: HashMap<(String, RouteClass), Window>,
     pub(crate) stats: Stats,
+    /// The workspace's projects, the seeded one first.
+    pub(crate) projects: Vec<ProjectRec>,
+}
+
+/// A project of the one workspace.
+#[derive(Debug, Clone)]
+pub(crate) struct ProjectRec {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) root_folder_id: String,
+    pub(crate) created_at: SystemTime,
 }
 
 impl State {
@@ -357,6 +368,12 @@ impl State {
             },
             windows: HashMap::new(),
             stats: Stats::default(),
+            projects: vec![ProjectRec {
+                id: seed.project_id.clone(),
+                name: PROJECT_NAME.to_owned(),
+                root_folder_id: seed.root_folder_id.clone(),
+                created_at: seed.created_at,
+            }],
         };
         state.assets.insert(
             seed.root_folder_id.clone(),
@@ -371,6 +388,48 @@ impl State {
             },
         );
         state
+    }
+
+    // ----- projects -----
+
+    pub(crate) fn project(&self, id: &str) -> Option<&ProjectRec> {
+        self.projects.iter().find(|p| p.id == id)
+    }
+
+    /// Adds a project with an empty root folder.
+    pub(crate) fn add_project(&mut self, name: &str) -> ProjectRec {
+        let now = SystemTime::now();
+        let project = ProjectRec {
+            id: new_id(),
+            name: name.to_owned(),
+            root_folder_id: new_id(),
+            created_at: now,
+        };
+        self.assets.insert(
+            project.root_folder_id.clone(),
+            Asset {
+                id: project.root_folder_id.clone(),
+                name: ROOT_FOLDER_NAME.to_owned(),
+                parent_id: None,
+                created_at: now,
+                updated_at: now,
+                seq: 0,
+                body: AssetBody::Folder,
+            },
+        );
+        self.projects.push(project.clone());
+        project
+    }
+
+    /// The project an asset belongs to (through its root folder).
+    pub(crate) fn project_of(&self, asset: &Asset) -> Option<&ProjectRec> {
+        let mut current = asset;
+        while let Some(parent) = current.parent_id.as_deref() {
+            current = self.assets.get(parent)?;
+        }
+        self.projects
+            .iter()
+            .find(|p| p.root_folder_id == current.id)
     }
 
     // ----- assets -----

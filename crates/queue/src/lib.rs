@@ -15,7 +15,7 @@ mod outbox;
 mod status;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -97,6 +97,9 @@ CREATE INDEX outbox_pending ON outbox (channel, sent_at, id);
         ),
         // The board catches up with what changed since its last read.
         M::up("CREATE INDEX items_updated ON items (updated_at);"),
+        // The watched folder an item was found in (NULL: found before this
+        // was kept; read from the current folder).
+        M::up("ALTER TABLE items ADD COLUMN root TEXT;"),
     ])
 }
 
@@ -208,6 +211,10 @@ impl From<Error> for postflow_core::ApiError {
 pub struct Candidate {
     /// Relative to the watch root, `/`-separated.
     pub rel_path: String,
+    /// The watched folder it was found in. The item is read from there
+    /// even after another folder is chosen (an upload under way when the
+    /// settings change finishes), while that folder still has it.
+    pub root: Option<String>,
     pub size: u64,
     pub mtime_ns: i64,
     /// What the nomenclature made of the name, if it parsed.
@@ -226,6 +233,8 @@ pub struct ShotRef {
 pub struct Item {
     pub id: i64,
     pub rel_path: String,
+    /// The watched folder it was found in (see [`Candidate::root`]).
+    pub root: Option<String>,
     pub file_name: String,
     pub size: u64,
     pub mtime_ns: i64,
@@ -239,6 +248,27 @@ pub struct Item {
 }
 
 impl Item {
+    /// The watched folder this item is read from, `current` being the one
+    /// watched now: the folder it was found in while that still has it
+    /// (another folder was chosen since; what was found before, an upload
+    /// under way included, finishes from there), else `current` (the same
+    /// filespace mounted elsewhere, or found before roots were kept).
+    pub fn source_root(&self, current: &Path) -> PathBuf {
+        match self.root.as_deref().map(Path::new) {
+            Some(found_in)
+                if found_in != current && join_rel(found_in, &self.rel_path).exists() =>
+            {
+                found_in.to_path_buf()
+            }
+            _ => current.to_path_buf(),
+        }
+    }
+
+    /// The file on disk (see [`Item::source_root`]).
+    pub fn local_path(&self, current: &Path) -> PathBuf {
+        join_rel(&self.source_root(current), &self.rel_path)
+    }
+
     /// Bytes per second over the upload, once finished.
     pub fn throughput(&self) -> Option<f64> {
         let (start, end) = (self.started_at?, self.finished_at?);
@@ -407,8 +437,8 @@ impl Queue {
             .to_string();
         let status = Status::WaitingForStability;
         tx.execute(
-            "INSERT INTO items (rel_path, size, mtime_ns, file_name, scene, shot, version, kind, status, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+            "INSERT INTO items (rel_path, size, mtime_ns, file_name, scene, shot, version, kind, status, created_at, updated_at, root)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)",
             params![
                 candidate.rel_path,
                 candidate.size as i64,
@@ -420,6 +450,7 @@ impl Queue {
                 status.kind().as_str(),
                 encode(&status),
                 now,
+                candidate.root,
             ],
         )?;
         let id = tx.last_insert_rowid();
@@ -829,7 +860,7 @@ fn kind_list(kinds: &[StatusKind]) -> String {
         .join(",")
 }
 
-const COLUMNS: &str = "id, rel_path, file_name, size, mtime_ns, scene, shot, version, status, attempts, created_at, updated_at, started_at, finished_at";
+const COLUMNS: &str = "id, rel_path, file_name, size, mtime_ns, scene, shot, version, status, attempts, created_at, updated_at, started_at, finished_at, root";
 
 fn row_to_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
     let scene: Option<String> = r.get(5)?;
@@ -863,6 +894,7 @@ fn row_to_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
         updated_at: r.get(11)?,
         started_at: r.get(12)?,
         finished_at: r.get(13)?,
+        root: r.get(14)?,
     })
 }
 
@@ -918,3 +950,10 @@ fn decode(json: &str) -> Result<Status> {
 
 #[cfg(test)]
 mod tests;
+
+/// `root` joined with a `/`-separated path relative to it.
+fn join_rel(root: &Path, rel_path: &str) -> PathBuf {
+    rel_path
+        .split('/')
+        .fold(root.to_path_buf(), |p, part| p.join(part))
+}

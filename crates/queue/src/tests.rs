@@ -9,6 +9,7 @@ fn queue() -> (tempfile::TempDir, Queue) {
 fn candidate(path: &str, size: u64, mtime: i64) -> Candidate {
     Candidate {
         rel_path: path.into(),
+        root: None,
         size,
         mtime_ns: mtime,
         shot: Some(ShotRef {
@@ -268,6 +269,7 @@ fn throughput_is_derived_from_the_upload_times() {
     let item = Item {
         id: 1,
         rel_path: "a".into(),
+        root: None,
         file_name: "a".into(),
         size: 10_000_000,
         mtime_ns: 0,
@@ -501,6 +503,7 @@ fn pages_come_in_board_order_and_search_treats_wildcards_as_text() {
     ] {
         q.record_candidate(&Candidate {
             rel_path: path.into(),
+            root: None,
             size: 1,
             mtime_ns: 1,
             shot: s,
@@ -538,4 +541,36 @@ fn pages_come_in_board_order_and_search_treats_wildcards_as_text() {
         .unwrap();
     let (changed, total) = q.page(&StatusKind::ALL, None, Some(since), 0, 10).unwrap();
     assert_eq!((total, changed[0].id), (1, moved));
+}
+
+#[test]
+fn an_item_is_read_from_the_folder_it_was_found_in_while_that_has_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (dir.path().join("OLD"), dir.path().join("NEW"));
+    std::fs::create_dir_all(old.join("SC01")).unwrap();
+    std::fs::create_dir_all(&new).unwrap();
+    std::fs::write(old.join("SC01/a.mov"), b"x").unwrap();
+    let mut item = Item {
+        id: 1,
+        rel_path: "SC01/a.mov".into(),
+        root: Some(old.display().to_string()),
+        file_name: "a.mov".into(),
+        size: 1,
+        mtime_ns: 0,
+        shot: None,
+        status: Status::Queued,
+        attempts: 0,
+        created_at: 0,
+        updated_at: 0,
+        started_at: None,
+        finished_at: None,
+    };
+    // Another folder chosen since: still read where it was found.
+    assert_eq!(item.local_path(&new), old.join("SC01").join("a.mov"));
+    // The same filespace mounted elsewhere (the old path is gone).
+    std::fs::remove_dir_all(&old).unwrap();
+    assert_eq!(item.local_path(&new), new.join("SC01").join("a.mov"));
+    // Found before roots were kept.
+    item.root = None;
+    assert_eq!(item.source_root(&new), new);
 }

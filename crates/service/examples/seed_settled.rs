@@ -35,6 +35,7 @@ fn main() {
         let id = queue
             .record_candidate(&Candidate {
                 rel_path: o.rel_path.clone(),
+                root: None,
                 size: o.size,
                 mtime_ns: o.mtime_ns,
                 shot,
