@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { ApiError } from "./bindings/ApiError";
 import { I18nContext, i18nFor } from "./i18n";
 import { useNewStore, useStore } from "./lib/store";
@@ -9,15 +9,17 @@ import { ItemDetailDialog } from "./views/ItemDetail";
 import { Settings } from "./views/Settings";
 import { Health } from "./views/Health";
 import { ErrorBanner } from "./views/ErrorBanner";
+import { FirstRun, needsFirstRun } from "./views/FirstRun";
 
-export type View = "board" | "settings" | "health";
+export type View = "board" | "settings" | "health" | "welcome";
 
 /** Where the window is: a view, and (on the board) an item's detail. */
 function viewFromHash(): { view: View; item: number | null; test: string | null } {
   const hash = window.location.hash.replace(/^#\/?/, "");
   const [path = "", query = ""] = hash.split("?");
   const params = new URLSearchParams(query);
-  const view: View = path === "settings" ? "settings" : path === "health" ? "health" : "board";
+  const view: View =
+    path === "settings" ? "settings" : path === "health" ? "health" : path === "welcome" ? "welcome" : "board";
   const item = Number(params.get("item"));
   return {
     view,
@@ -50,6 +52,18 @@ export function App({ transport }: { transport: Transport }) {
     document.documentElement.lang = i18n.lang;
     document.title = i18n.t.appName;
   }, [i18n]);
+
+  // A first run (no folder or no project yet) opens on the welcome flow,
+  // once per window: the board, Settings and Health stay a click away.
+  const firstRunChecked = useRef(false);
+  useEffect(() => {
+    if (!snapshot || firstRunChecked.current) return;
+    firstRunChecked.current = true;
+    if (needsFirstRun(snapshot) && where.view === "board" && where.item === null) {
+      // No new history entry; `hashchange` moves the view.
+      window.location.replace("#/welcome");
+    }
+  }, [snapshot, where]);
 
   const go = useCallback((view: View, params?: Record<string, string>) => {
     const query = params ? `?${new URLSearchParams(params).toString()}` : "";
@@ -86,6 +100,7 @@ export function App({ transport }: { transport: Transport }) {
           <Settings store={store} actions={actions} transport={transport} testName={where.test} />
         )}
         {where.view === "health" && <Health transport={transport} store={store} />}
+        {where.view === "welcome" && <FirstRun store={store} actions={actions} transport={transport} />}
       </main>
       {where.view === "board" && where.item !== null && (
         <ItemDetailDialog

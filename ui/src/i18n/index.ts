@@ -5,8 +5,10 @@ import { en, statusEn, type Messages } from "./en";
 import { fr, statusFr } from "./fr";
 import { settingsEn, type SettingsMessages } from "./settings.en";
 import { settingsFr } from "./settings.fr";
+import { firstRunEn, type FirstRunMessages } from "./firstrun.en";
+import { firstRunFr } from "./firstrun.fr";
 
-export type T = Messages & SettingsMessages;
+export type T = Messages & SettingsMessages & FirstRunMessages;
 
 export interface I18n {
   lang: Language;
@@ -14,8 +16,8 @@ export interface I18n {
   status: (kind: StatusKind) => string;
 }
 
-const EN: I18n = { lang: "en", t: { ...en, ...settingsEn }, status: (k) => statusEn[k] };
-const FR: I18n = { lang: "fr", t: { ...fr, ...settingsFr }, status: (k) => statusFr[k] };
+const EN: I18n = { lang: "en", t: { ...en, ...settingsEn, ...firstRunEn }, status: (k) => statusEn[k] };
+const FR: I18n = { lang: "fr", t: { ...fr, ...settingsFr, ...firstRunFr }, status: (k) => statusFr[k] };
 
 export function i18nFor(lang: Language): I18n {
   return lang === "fr" ? FR : EN;

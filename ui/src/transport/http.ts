@@ -75,4 +75,14 @@ export class HttpTransport implements Transport {
   async openUrl(url: string): Promise<void> {
     window.open(url, "_blank", "noopener,noreferrer");
   }
+
+  async tryDemo(): Promise<void> {
+    // Not offered in a page: the demo is its own command.
+    throw new ApiFailure({
+      disposition: "needs_user",
+      message: "the demo is not available in a browser page",
+      fix: "run `postflow demo` on this machine",
+      problems: [],
+    });
+  }
 }

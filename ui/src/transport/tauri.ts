@@ -43,13 +43,20 @@ export class TauriTransport implements Transport {
     };
   }
 
+  /** The native folder picker (the app's `pick_folder` command); `null`
+   * when it is cancelled. */
   async pickFolder(): Promise<string | null> {
-    // UNFINISHED (issue 11): the native picker (tauri-plugin-dialog).
-    return null;
+    return invoke<string | null>("pick_folder");
   }
 
+  /** Opened from Rust (the app's `open_url` command): the webview needs no
+   * opener permission. */
   async openUrl(url: string): Promise<void> {
-    // UNFINISHED (issue 11): opened from Rust (no opener permission here).
-    window.open(url, "_blank", "noopener,noreferrer");
+    await invoke("open_url", { url });
+  }
+
+  /** The app's `try_demo` command: the demo in this window. */
+  async tryDemo(): Promise<void> {
+    await invoke("try_demo");
   }
 }

@@ -22,6 +22,11 @@ export interface Transport {
   pickFolder(): Promise<string | null>;
   /** Opens a link outside PostFlow (the system browser). */
   openUrl(url: string): Promise<void>;
+  /**
+   * Starts the built-in demo (sample renders on the Frame.io emulator), in
+   * the app only; a browser page rejects it (`postflow demo` runs it).
+   */
+  tryDemo(): Promise<void>;
 }
 
 /** A refused command: the API's error, with its disposition and fix. */

@@ -5,6 +5,7 @@ import { useI18n, type T } from "../i18n";
 import { speed } from "../lib/format";
 import { useStore, type Store } from "../lib/store";
 import { Icon, type IconName } from "./Icon";
+import { needsFirstRun } from "./FirstRun";
 
 /** The state as words, an icon and a tone (the tone only adds to them). */
 export function describeState(
@@ -78,6 +79,10 @@ export function Header({ store, actions, view }: { store: Store; actions: Action
   const snapshot = useStore(store, (s) => s.snapshot);
   const connected = useStore(store, (s) => s.connected);
   const paused = snapshot?.run_state === "paused";
+  // During the first run the flow is the fix: the header only says where
+  // PostFlow stands, and its shortcuts lead back to the flow.
+  const welcome = view === "welcome";
+  const firstRun = needsFirstRun(snapshot);
   const tabs: [View, string][] = [
     ["board", t.navBoard],
     ["settings", t.navSettings],
@@ -101,49 +106,54 @@ export function Header({ store, actions, view }: { store: Store; actions: Action
           {t.appName}
         </h1>
         {snapshot ? <StatePill snapshot={snapshot} /> : <span>{t.loading}</span>}
-        {snapshot && (snapshot.state.state === "signed_out" || snapshot.state.state === "needs_you") && (
+        {!welcome && snapshot && (snapshot.state.state === "signed_out" || snapshot.state.state === "needs_you") && (
           // The one-click fix for what stops every upload.
-          <button type="button" onClick={() => actions.go("settings", { section: "frameio" })}>
+          <button
+            type="button"
+            onClick={() => (firstRun ? actions.go("welcome") : actions.go("settings", { section: "frameio" }))}
+          >
             <Icon name="person" /> {t.signInAgain}
           </button>
         )}
-        {snapshot?.state.state === "not_set_up" && (
-          <button type="button" onClick={() => actions.go("settings")}>
-            <Icon name="warning" /> {t.finishSetup}
+        {!welcome && snapshot?.state.state === "not_set_up" && (
+          <button type="button" onClick={() => (firstRun ? actions.go("welcome") : actions.go("settings"))}>
+            <Icon name="warning" /> {firstRun ? t.frTitle : t.finishSetup}
           </button>
         )}
-        <div className="top-actions">
-          {snapshot && (
-            <span className="project" title={snapshot.project?.id}>
-              {t.project(snapshot.project?.name ?? snapshot.project?.id ?? t.noProject)}
-              {snapshot.account?.name && <span className="muted"> · {t.signedInAs(snapshot.account.name)}</span>}
-              <span className="muted"> · {t.health(snapshot.health)}</span>
-            </span>
-          )}
-          <button
-            type="button"
-            onClick={() =>
-              void actions.run(async () => {
-                const next = paused
-                  ? await store.transport.call("resume", {})
-                  : await store.transport.call("pause", {});
-                store.setSnapshot(next);
-              })
-            }
-            disabled={!snapshot}
-            aria-pressed={paused}
-          >
-            <Icon name={paused ? "play" : "pause"} /> {paused ? t.resume : t.pause}
-          </button>
-          <button
-            type="button"
-            className="ghost"
-            onClick={() => void actions.run(() => store.transport.call("rescan", {}))}
-            disabled={!snapshot}
-          >
-            <Icon name="refresh" /> {t.rescan}
-          </button>
-        </div>
+        {!welcome && (
+          <div className="top-actions">
+            {snapshot && (
+              <span className="project" title={snapshot.project?.id}>
+                {t.project(snapshot.project?.name ?? snapshot.project?.id ?? t.noProject)}
+                {snapshot.account?.name && <span className="muted"> · {t.signedInAs(snapshot.account.name)}</span>}
+                <span className="muted"> · {t.health(snapshot.health)}</span>
+              </span>
+            )}
+            <button
+              type="button"
+              onClick={() =>
+                void actions.run(async () => {
+                  const next = paused
+                    ? await store.transport.call("resume", {})
+                    : await store.transport.call("pause", {});
+                  store.setSnapshot(next);
+                })
+              }
+              disabled={!snapshot}
+              aria-pressed={paused}
+            >
+              <Icon name={paused ? "play" : "pause"} /> {paused ? t.resume : t.pause}
+            </button>
+            <button
+              type="button"
+              className="ghost"
+              onClick={() => void actions.run(() => store.transport.call("rescan", {}))}
+              disabled={!snapshot}
+            >
+              <Icon name="refresh" /> {t.rescan}
+            </button>
+          </div>
+        )}
       </div>
       <nav aria-label={t.mainNav} className="tabs">
         {tabs.map(([id, label]) => (

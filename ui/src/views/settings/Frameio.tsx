@@ -1,5 +1,4 @@
 import { useContext, useState } from "react";
-import type { AccountTree } from "../../bindings/AccountTree";
 import type { ApiError } from "../../bindings/ApiError";
 import type { Settings } from "../../bindings/Settings";
 import type { SettingsView } from "../../bindings/SettingsView";
@@ -9,8 +8,7 @@ import { asApiError, type Transport } from "../../transport";
 import { Icon } from "../Icon";
 import { CommandError, FormContext, TextField } from "./fields";
 import type { Update } from "./model";
-
-type Ids = { account_id: string; workspace_id: string; project_id: string };
+import { ProjectPicker, useProjectTree, useSignIn, type ProjectIds } from "./ProjectPicker";
 
 const ADVANCED = [
   "frameio.api_base_url",
@@ -42,16 +40,18 @@ export function FrameioSection({
   /** `use_project` answered: the settings as saved with the project. */
   onProject: (v: SettingsView) => void;
   /** `use_project` was refused: the ids go to the form, the problems show. */
-  onProjectRefused: (ids: Ids, error: ApiError) => void;
+  onProjectRefused: (ids: ProjectIds, error: ApiError) => void;
 }) {
   const { t } = useI18n();
   const f = draft.frameio;
   const snapshotProject = useStore(store, (s) => s.snapshot?.project ?? null);
   const [error, setError] = useState<ApiError | null>(null);
-  const [signInUrl, setSignInUrl] = useState<string | null>(null);
-  const [tree, setTree] = useState<AccountTree[] | null>(null);
-  const [loading, setLoading] = useState(false);
-  const [pick, setPick] = useState<Partial<Ids>>({});
+  const signIn = useSignIn(transport);
+  const signInUrl = signIn.url;
+  const projects = useProjectTree(transport);
+  const { tree, loading } = projects;
+  // A new reading of the tree forgets a choice in progress.
+  const [treeVersion, setTreeVersion] = useState(0);
   const [done, setDone] = useState<string | null>(null);
   const form = useContext(FormContext);
   const [advancedOpen, setAdvancedOpen] = useState(false);
@@ -72,11 +72,6 @@ export function FrameioSection({
   );
   const who = view.account?.name ?? view.account?.email ?? null;
 
-  // The picker: each level falls back to the saved id, then the first.
-  const account = tree?.find((a) => a.id === (pick.account_id ?? f.account_id)) ?? tree?.[0];
-  const workspace =
-    account?.workspaces.find((w) => w.id === (pick.workspace_id ?? f.workspace_id)) ?? account?.workspaces[0];
-  const project = workspace?.projects.find((p) => p.id === (pick.project_id ?? f.project_id)) ?? workspace?.projects[0];
   const currentProject =
     view.settings.frameio.project_id === ""
       ? null
@@ -102,11 +97,7 @@ export function FrameioSection({
             type="button"
             className={view.signed_in ? "ghost" : undefined}
             onClick={() =>
-              void run(async () => {
-                const started = await transport.call("sign_in", {});
-                setSignInUrl(started.url);
-                await transport.openUrl(started.url);
-              })
+              void run(signIn.start)
             }
           >
             <Icon name="person" /> {view.signed_in ? t.signInOther : t.signIn}
@@ -118,8 +109,8 @@ export function FrameioSection({
               onClick={() =>
                 void run(async () => {
                   store.setSnapshot(await transport.call("sign_out", {}));
-                  setSignInUrl(null);
-                  setTree(null);
+                  signIn.reset();
+                  projects.clear();
                   await reload();
                 })
               }
@@ -153,13 +144,8 @@ export function FrameioSection({
             aria-describedby={view.signed_in ? undefined : "projects-need-signin"}
             onClick={() =>
               void run(async () => {
-                setLoading(true);
-                try {
-                  setTree(await transport.call("projects", {}));
-                  setPick({});
-                } finally {
-                  setLoading(false);
-                }
+                await projects.load();
+                setTreeVersion((v) => v + 1);
               })
             }
           >
@@ -173,75 +159,25 @@ export function FrameioSection({
         </div>
         {tree && tree.length === 0 && <p className="note">{t.noProjects}</p>}
         {tree && tree.length > 0 && (
-          <div className="picker">
-            <div className="picker-level">
-              <label htmlFor="pick-account">{t.account}</label>
-              <select
-                id="pick-account"
-                value={account?.id ?? ""}
-                onChange={(e) => setPick({ account_id: e.target.value })}
-              >
-                {tree.map((a) => (
-                  <option key={a.id} value={a.id}>
-                    {a.name ?? a.id}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <div className="picker-level">
-              <label htmlFor="pick-workspace">{t.workspace}</label>
-              <select
-                id="pick-workspace"
-                value={workspace?.id ?? ""}
-                disabled={!account || account.workspaces.length === 0}
-                onChange={(e) => setPick({ account_id: account?.id, workspace_id: e.target.value })}
-              >
-                {account?.workspaces.map((w) => (
-                  <option key={w.id} value={w.id}>
-                    {w.name}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <div className="picker-level">
-              <label htmlFor="pick-project">{t.projectLabel}</label>
-              <select
-                id="pick-project"
-                value={project?.id ?? ""}
-                disabled={!workspace || workspace.projects.length === 0}
-                onChange={(e) =>
-                  setPick({ account_id: account?.id, workspace_id: workspace?.id, project_id: e.target.value })
+          <ProjectPicker
+            key={treeVersion}
+            tree={tree}
+            saved={f}
+            idPrefix="pick"
+            onUse={(ids, name) =>
+              void run(async () => {
+                try {
+                  onProject(await transport.call("use_project", ids));
+                  setDone(t.projectChosen(name));
+                } catch (e) {
+                  const refused = asApiError(e);
+                  if (refused.problems.length === 0) throw e;
+                  onProjectRefused(ids, refused);
+                  setDone(t.projectInForm);
                 }
-              >
-                {workspace?.projects.map((p) => (
-                  <option key={p.id} value={p.id}>
-                    {p.name}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <button
-              type="button"
-              disabled={!account || !workspace || !project}
-              onClick={() => {
-                if (!account || !workspace || !project) return;
-                const ids = { account_id: account.id, workspace_id: workspace.id, project_id: project.id };
-                void run(async () => {
-                  try {
-                    onProject(await transport.call("use_project", ids));
-                    setDone(t.projectChosen(project.name));
-                  } catch (e) {
-                    const refused = asApiError(e);
-                    if (refused.problems.length === 0) throw e;
-                    onProjectRefused(ids, refused);
-                    setDone(t.projectInForm);
-                  }
-                });
-              }}
-            >
-              <Icon name="upload" /> {t.useProject}
-            </button>
-          </div>
+              })
+            }
+          />
         )}
         <div aria-live="polite">
           {done && (
