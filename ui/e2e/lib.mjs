@@ -3,7 +3,8 @@
 // service under test (the Frame.io emulator and a fake Discord inside it,
 // all on loopback).
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, existsSync } from "node:fs";
+import { mkdtempSync, mkdirSync, existsSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,6 +20,24 @@ export function postflowBinary() {
   const bin = join(target, "debug", "postflow");
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run cargo build first`);
   return bin;
+}
+
+/** The Frame.io emulator's binary (CARGO_TARGET_DIR honoured). */
+export function emulatorBinary() {
+  const target = process.env.CARGO_TARGET_DIR ?? join(repo, "target");
+  const bin = join(target, "debug", "postflow-frameio-emulator");
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run cargo build first`);
+  return bin;
+}
+
+/**
+ * The UI the service serves: this checkout's ui/dist (what the next cargo
+ * build embeds), so the tests see the UI as built, not as last compiled in.
+ */
+function uiDirEnv() {
+  if (process.env.POSTFLOW_UI_DIR) return {};
+  const dist = join(repo, "ui", "dist");
+  return existsSync(join(dist, "index.html")) ? { POSTFLOW_UI_DIR: dist } : {};
 }
 
 /** Chromium as the machine has it: headless, no network but loopback. */
@@ -77,7 +96,7 @@ export async function startDemo({
   if (noRenders) args.push("--no-renders");
   else if (renders.length) args.push("--renders", renders.join(","));
   const child = spawn(postflowBinary(), args, {
-    env: { ...process.env, NO_COLOR: "1", RUST_LOG: process.env.RUST_LOG ?? "info" },
+    env: { ...process.env, ...uiDirEnv(), NO_COLOR: "1", RUST_LOG: process.env.RUST_LOG ?? "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
@@ -191,4 +210,120 @@ export async function rowStatus(page, fileName) {
 /** Screenshots go here (the test run's scratch folder, or docs/ by scripts/screenshots.sh). */
 export function screenshotDir() {
   return process.env.POSTFLOW_SCREENSHOTS ?? tempDir();
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+  });
+}
+
+/** Waits for a child's first stdout line matching `re`; resolves with the match. */
+function firstMatch(child, re, what, logs) {
+  return new Promise((ok, fail) => {
+    let out = "";
+    const timer = setTimeout(() => fail(new Error(`${what} did not start:\n${logs()}`)), 60_000);
+    child.stdout.on("data", (d) => {
+      out += d.toString();
+      const m = out.match(re);
+      if (m) {
+        clearTimeout(timer);
+        ok(m);
+      }
+    });
+    child.on("exit", (code) => fail(new Error(`${what} exited (${code}):\n${logs()}`)));
+  });
+}
+
+/** Ends a child started with `detached` (its own process group) and waits. */
+async function stopGroup(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((ok) => child.on("exit", ok));
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // gone already
+    }
+  }, 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The Frame.io emulator binary with an IMS client registered. */
+export async function startEmulator({ clientId = "postflow-e2e" } = {}) {
+  const child = spawn(emulatorBinary(), ["--client-id", clientId, "--no-rate-limits"], {
+    env: { ...process.env, NO_COLOR: "1", RUST_LOG: "warn" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let stderr = "";
+  child.stderr.on("data", (d) => {
+    stderr += d.toString();
+  });
+  const [line] = await firstMatch(child, /^\{.*\}$/m, "the Frame.io emulator", () => stderr);
+  return { ...JSON.parse(line), clientId, logs: () => stderr, stop: () => stopGroup(child) };
+}
+
+/** Environment variables that would reach past the test's own settings. */
+const LEAKY = /^(POSTFLOW_|FRAMEIO_|LUCIDLINK_|DISCORD_WEBHOOK_URL$)/;
+
+/**
+ * `postflow run --listen 127.0.0.1:0`, as a person installs it: `settings`
+ * is the whole settings file (TOML), the folders are its own, and the
+ * secrets go to a real gnome-keyring in a private D-Bus session with a
+ * throwaway HOME (never this user's keyring). Resolves with the keyed URL
+ * and the paths; `stop()` ends the service and its session.
+ */
+export async function startService({ settings }) {
+  const dir = mkdtempSync(join(tmpdir(), "postflow-run-"));
+  const paths = {
+    dir,
+    home: join(dir, "home"),
+    config_file: join(dir, "settings.toml"),
+    data_dir: join(dir, "data"),
+    log_dir: join(dir, "logs"),
+    run_dir: join(dir, "run"),
+  };
+  for (const d of [paths.home, paths.data_dir, paths.log_dir]) mkdirSync(d, { recursive: true });
+  mkdirSync(paths.run_dir, { recursive: true, mode: 0o700 });
+  writeFileSync(paths.config_file, settings);
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !LEAKY.test(k)));
+  Object.assign(env, uiDirEnv(), {
+    HOME: paths.home,
+    XDG_CONFIG_HOME: join(paths.home, ".config"),
+    XDG_DATA_HOME: join(paths.home, ".local", "share"),
+    XDG_CACHE_HOME: join(paths.home, ".cache"),
+    XDG_RUNTIME_DIR: paths.run_dir,
+    POSTFLOW_CONFIG: paths.config_file,
+    POSTFLOW_DATA_DIR: paths.data_dir,
+    POSTFLOW_LOG_DIR: paths.log_dir,
+    POSTFLOW_KEYCHAIN_SERVICE: `${process.env.POSTFLOW_KEYCHAIN_SERVICE ?? "io.postflow.test.e2e"}.run.${process.pid}.${Date.now()}`,
+    NO_COLOR: "1",
+    RUST_LOG: process.env.RUST_LOG ?? "info",
+  });
+  delete env.DBUS_SESSION_BUS_ADDRESS;
+  const script = 'printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec "$@"';
+  const child = spawn(
+    "dbus-run-session",
+    ["--", "bash", "-c", script, "postflow-run", postflowBinary(), "run", "--listen", "127.0.0.1:0"],
+    { env, stdio: ["ignore", "pipe", "pipe"], detached: true },
+  );
+  let stderr = "";
+  child.stderr.on("data", (d) => {
+    stderr += d.toString();
+  });
+  const [, url] = await firstMatch(child, /PostFlow web UI: (\S+)/, "postflow run", () => stderr);
+  return { ...paths, url, logs: () => stderr, stop: () => stopGroup(child) };
 }

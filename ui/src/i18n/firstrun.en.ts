@@ -16,6 +16,7 @@ export const firstRunEn = {
   frStepSkipped: "skipped",
   frGoToStep: (name: string, state: string) => `${name} (${state})`,
   frBack: "Back",
+  frPillDetail: "Follow the setup steps to start watching BY_SHOT.",
   frContinue: "Continue",
 
   // 1. The folder.

@@ -17,6 +17,7 @@ export const firstRunFr: FirstRunMessages = {
   frStepSkipped: "passé",
   frGoToStep: (name: string, state: string) => `${name} (${state})`,
   frBack: "Retour",
+  frPillDetail: "Suivez les étapes de la configuration pour surveiller BY_SHOT.",
   frContinue: "Continuer",
 
   frFolderHeading: "Quel dossier PostFlow surveille-t-il\u00a0?",

@@ -30,6 +30,24 @@ export function needsFirstRun(snapshot: Snapshot | null): boolean {
   return s.state === "signed_out" && snapshot.project === null;
 }
 
+/** What each step needs done, from the settings (and the snapshot's
+ * account: signed in as the snapshot knows it). */
+function doneOf(
+  view: SettingsView | null,
+  signedIn: boolean,
+  discordDone: "skipped" | "done" | null,
+): Record<Step, boolean> {
+  return {
+    folder: Boolean(view && view.settings.watch.root !== ""),
+    signin: signedIn,
+    project: Boolean(view && view.settings.frameio.project_id !== "" && view.settings.frameio.account_id !== ""),
+    discord: discordDone !== null || Boolean(view?.webhook),
+    summary: false,
+  };
+}
+
+const firstTodoOf = (done: Record<Step, boolean>): Step => STEPS.find((s) => !done[s]) ?? "summary";
+
 /** The last part of a path (`/Volumes/fs/BY_SHOT` → `BY_SHOT`). */
 function folderName(path: string): string {
   const parts = path.replace(/[\\/]+$/, "").split(/[\\/]/);
@@ -51,8 +69,12 @@ export function FirstRun({ store, actions, transport }: { store: Store; actions:
   const [loadError, setLoadError] = useState<ApiError | null>(null);
   const [step, setStep] = useState<Step | null>(null);
   const [discordDone, setDiscordDone] = useState<"skipped" | "done" | null>(null);
+  // The project's name as picked (the snapshot names it once the service
+  // has read it from Frame.io).
+  const [picked, setPicked] = useState<{ id: string; name: string } | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
-  const moved = useRef(false);
+  // Bumped by every move to a step: the focus follows.
+  const [moves, setMoves] = useState(0);
 
   const reload = useCallback(async () => {
     try {
@@ -71,6 +93,9 @@ export function FirstRun({ store, actions, transport }: { store: Store; actions:
         if (!live) return;
         setView(v);
         setLoadError(null);
+        // The step shown is chosen once: a reload (the event of our own
+        // save) does not move the flow under the person.
+        setStep((s) => s ?? firstTodoOf(doneOf(v, v.signed_in, null)));
       },
       (e: unknown) => {
         if (live) setLoadError(asApiError(e));
@@ -82,19 +107,13 @@ export function FirstRun({ store, actions, transport }: { store: Store; actions:
   }, [transport, settingsVersion, account?.name, account?.email]);
 
   const signedIn = Boolean(view?.signed_in || account);
-  const done: Record<Step, boolean> = {
-    folder: Boolean(view && view.settings.watch.root !== ""),
-    signin: signedIn,
-    project: Boolean(view && view.settings.frameio.project_id !== "" && view.settings.frameio.account_id !== ""),
-    discord: discordDone !== null || Boolean(view?.webhook),
-    summary: false,
-  };
-  const firstTodo = STEPS.find((s) => !done[s]) ?? "summary";
+  const done = doneOf(view, signedIn, discordDone);
+  const firstTodo = firstTodoOf(done);
   const current: Step = step ?? firstTodo;
 
   const go = useCallback((next: Step) => {
-    moved.current = true;
     setStep(next);
+    setMoves((n) => n + 1);
   }, []);
   /** After a step is done: the next one still to do (the summary last). */
   const advance = (from: Step, nowDone: Partial<Record<Step, boolean>> = {}) => {
@@ -104,8 +123,8 @@ export function FirstRun({ store, actions, transport }: { store: Store; actions:
   };
   // Keyboard and screen-reader users land on each new step's heading.
   useEffect(() => {
-    if (moved.current) heading.current?.focus();
-  }, [current]);
+    if (moves > 0) heading.current?.focus();
+  }, [moves]);
 
   if (!view) {
     return (
@@ -204,8 +223,9 @@ export function FirstRun({ store, actions, transport }: { store: Store; actions:
           snapshot={snapshot}
           signedIn={signedIn}
           onBack={() => go("signin")}
-          onDone={(v) => {
+          onDone={(v, name) => {
             setView(v);
+            setPicked({ id: v.settings.frameio.project_id, name });
             void store.refreshSnapshot();
             advance("project", { project: true });
           }}
@@ -222,7 +242,7 @@ export function FirstRun({ store, actions, transport }: { store: Store; actions:
         />
       )}
       {current === "summary" && (
-        <SummaryStep {...common} snapshot={snapshot} onOpenBoard={() => actions.go("board")} />
+        <SummaryStep {...common} snapshot={snapshot} picked={picked} onOpenBoard={() => actions.go("board")} />
       )}
     </section>
   );
@@ -298,11 +318,13 @@ function FolderStep({
   const [busy, setBusy] = useState(false);
   const fromEnv = view.from_environment.includes("watch.root");
   // The saved folder's own problems (set, but gone since), while unedited.
-  const savedProblems = path === saved ? view.problems.filter((p) => p.key === "watch.root") : [];
+  // (Not set yet is what this step is for: no problem to show for it.)
+  const savedProblems = path === saved && saved !== "" ? view.problems.filter((p) => p.key === "watch.root") : [];
   const { mine, rest } = problemsFor(error, "watch.root");
   const problems = error ? mine : savedProblems;
 
   const save = async () => {
+    if (busy) return;
     const root = path.trim();
     if (root === "") {
       setError({
@@ -398,7 +420,7 @@ function FolderStep({
         </div>
         <CommandError error={rest} />
         <div className="actions fr-actions">
-          <button type="submit" id="first-run-folder-save" disabled={busy}>
+          <button type="submit" id="first-run-folder-save" aria-disabled={busy || undefined}>
             {t.frContinue}
           </button>
         </div>
@@ -606,7 +628,7 @@ function ProjectStep({
   snapshot: Snapshot | null;
   signedIn: boolean;
   onBack: () => void;
-  onDone: (v: SettingsView) => void;
+  onDone: (v: SettingsView, name: string) => void;
 }) {
   const { t } = useI18n();
   const projects = useProjectTree(transport);
@@ -661,12 +683,15 @@ function ProjectStep({
           idPrefix="first-run"
           useId="first-run-project-use"
           busy={busy}
-          onUse={(ids) => {
+          onUse={(ids, name) => {
             setBusy(true);
             setError(null);
             transport
               .call("use_project", ids)
-              .then(onDone, (e: unknown) => setError(asApiError(e)))
+              .then(
+                (v) => onDone(v, name),
+                (e: unknown) => setError(asApiError(e)),
+              )
               .finally(() => setBusy(false));
           }}
         />
@@ -801,15 +826,35 @@ function DiscordStep({
 
 function SummaryStep({
   view,
+  transport,
   heading,
   snapshot,
+  picked,
   onOpenBoard,
-}: StepProps & { snapshot: Snapshot | null; onOpenBoard: () => void }) {
+}: StepProps & { snapshot: Snapshot | null; picked: { id: string; name: string } | null; onOpenBoard: () => void }) {
   const { t } = useI18n();
   const s = view.settings;
   const folder = folderName(s.watch.root);
-  const project =
-    (snapshot?.project?.id === s.frameio.project_id ? snapshot.project.name : null) ?? s.frameio.project_id;
+  const id = s.frameio.project_id;
+  const known =
+    (snapshot?.project?.id === id ? snapshot.project.name : null) ?? (picked?.id === id ? picked.name : null);
+  // Not known yet (a new window, before the service read it): Frame.io says.
+  const [looked, setLooked] = useState<{ id: string; name: string } | null>(null);
+  useEffect(() => {
+    if (known !== null || id === "") return;
+    let live = true;
+    transport.call("projects", {}).then(
+      (tree) => {
+        const found = tree.flatMap((a) => a.workspaces.flatMap((w) => w.projects)).find((p) => p.id === id);
+        if (live && found) setLooked({ id, name: found.name });
+      },
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [known, id, transport]);
+  const project = known ?? (looked?.id === id ? looked.name : null) ?? id;
   const root = s.nomenclature.structure_root;
   const destination = root ? `${project}/${root}` : project;
   const account = snapshot?.account ?? view.account;

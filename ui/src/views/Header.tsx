@@ -57,6 +57,8 @@ export function describeState(
 function StatePill({ snapshot }: { snapshot: Snapshot }) {
   const { t, lang } = useI18n();
   const d = describeState(snapshot.state, t);
+  // A first run: what to do, not the key that is missing.
+  if (needsFirstRun(snapshot)) d.detail = t.frPillDetail;
   const rate = snapshot.state.state === "uploading" && snapshot.throughput_bps > 0 ? ` · ${speed(snapshot.throughput_bps, lang)}` : "";
   // Busy is not "all good": what needs a person is said while uploading too.
   const attention =
