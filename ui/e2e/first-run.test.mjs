@@ -9,6 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import {
@@ -56,6 +57,28 @@ async function freshSettings(emulator, { lang = "en" } = {}) {
   ].join("\n");
 }
 
+/** A stand-in for Discord's webhook endpoint on loopback (PostFlow's
+ * POSTFLOW_DISCORD_API_BASE override): takes every message, answers like
+ * Discord's `?wait=true`, and keeps what it got. */
+async function fakeDiscord() {
+  const messages = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      messages.push({ path: req.url, body: JSON.parse(body || "null") });
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ id: String(1_300_000_000_000_000_000n + BigInt(messages.length)) }));
+    });
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  return {
+    base: `http://127.0.0.1:${server.address().port}`,
+    messages,
+    stop: () => new Promise((ok) => server.close(ok)),
+  };
+}
+
 const step = (page, name) => page.locator(`#first-run [data-step=${name}]`);
 
 /** The heading that has the focus (the flow moves it to each new step). */
@@ -78,11 +101,15 @@ async function shoot(page, out, name) {
  * summary steps: light from the page that drives the flow, dark from a
  * second page opened on the same service.
  */
-async function firstRun(lang) {
+async function firstRun(lang, { discord = false } = {}) {
   const out = screenshotDir();
   mkdirSync(out, { recursive: true });
   const emulator = await startEmulator({ clientId: `postflow-e2e-first-run-${lang}` });
-  const service = await startService({ settings: await freshSettings(emulator, { lang }) });
+  const fake = discord ? await fakeDiscord() : null;
+  const service = await startService({
+    settings: await freshSettings(emulator, { lang }),
+    env: fake ? { POSTFLOW_DISCORD_API_BASE: fake.base } : {},
+  });
   const browser = await launch();
   const shots = [];
   const a11y = {};
@@ -151,12 +178,27 @@ async function firstRun(lang) {
     });
     await page.locator("#first-run-project-use").click();
 
-    // 4. Discord, skipped.
+    // 4. Discord: skipped, or a test message sent.
     await step(page, "discord").waitFor();
     const settings = readFileSync(service.config_file, "utf8");
     assert.match(settings, new RegExp(`project_id = "${emulator.project_id}"`));
     assert.match(settings, new RegExp(`account_id = "${emulator.account_id}"`));
-    await page.locator("#first-run-discord-skip").click();
+    if (fake) {
+      const hook = "https://discord.com/api/webhooks/123456789012345678/e2e-first-run-token_abcdefghijklmnop";
+      await page.locator("#first-run-webhook").fill(hook);
+      await page.locator("#first-run-webhook-test").click();
+      const result = page.locator("[data-testid=first-run-webhook-result]");
+      await result.waitFor({ timeout: 20_000 });
+      assert.match(await result.innerText(), lang === "fr" ? /Discord a accepté/ : /Discord accepted/);
+      assert.equal(await result.locator("xpath=..").getAttribute("aria-live"), "polite");
+      assert.equal(fake.messages.length, 1, "one test message reached the fake Discord");
+      assert.match(fake.messages[0].path, /^\/api\/(v\d+\/)?webhooks\/123456789012345678\//);
+      assert.doesNotMatch(readFileSync(service.config_file, "utf8"), /e2e-first-run-token/, "the webhook is not in the file");
+      assert.match(readFileSync(service.config_file, "utf8"), /\[discord\]\s*\nenabled = true/);
+      await page.locator("#first-run-discord-next").click();
+    } else {
+      await page.locator("#first-run-discord-skip").click();
+    }
 
     // 5. The summary.
     const summary = page.locator("#first-run-summary");
@@ -169,13 +211,21 @@ async function firstRun(lang) {
         ? "PostFlow surveille BY_SHOT\u00a0; les rendus vont dans Emulated Project/SCENES"
         : "PostFlow is watching BY_SHOT; renders go to Emulated Project/SCENES",
     );
-    const stepList = await page.locator("#first-run nav").innerText();
-    assert.match(stepList, lang === "fr" ? /passé/ : /skipped/, "Discord says it was skipped, in words");
+    const stepList = await page.locator('[data-step-link="discord"]').innerText();
+    if (fake) assert.match(stepList, lang === "fr" ? /fait/ : /done/);
+    else assert.match(stepList, lang === "fr" ? /passé/ : /skipped/, "Discord says it was skipped, in words");
+    assert.match(
+      await summary.innerText(),
+      fake ? /un message pour chaque lot|a message for each batch/ : /désactivé|off \(Settings/,
+    );
     shots.push(await shoot(page, out, `first-run-summary-${lang}-light.png`));
     a11y["summary light"] = await violations(page);
     await dark("summary", async (p) => {
-      await step(p, "discord").waitFor();
-      await p.locator("#first-run-discord-skip").click();
+      // A webhook stored counts as done: straight to the summary.
+      if (!fake) {
+        await step(p, "discord").waitFor();
+        await p.locator("#first-run-discord-skip").click();
+      }
       await p.locator("#first-run-summary").waitFor();
     });
 
@@ -221,15 +271,19 @@ async function firstRun(lang) {
     await browser.close();
     await service.stop();
     await emulator.stop();
+    await fake?.stop();
   }
 }
 
-for (const lang of ["en", "fr"]) {
-  test(`first run: folder, sign-in, project, Discord skipped, a render reaches Frame.io (${lang})`, async () => {
-    const shots = await firstRun(lang);
-    assert.equal(shots.length, 6);
-  });
-}
+test("first run: folder, sign-in, project, Discord skipped, a render reaches Frame.io (en)", async () => {
+  const shots = await firstRun("en");
+  assert.equal(shots.length, 6);
+});
+
+test("first run: folder, sign-in, project, a Discord test message, a render reaches Frame.io (fr)", async () => {
+  const shots = await firstRun("fr", { discord: true });
+  assert.equal(shots.length, 6);
+});
 
 test("first run: a wrong folder shows the API's problem next to the field, and what was typed stays", async () => {
   const emulator = await startEmulator({ clientId: "postflow-e2e-first-run-folder" });

@@ -286,7 +286,7 @@ const LEAKY = /^(POSTFLOW_|FRAMEIO_|LUCIDLINK_|DISCORD_WEBHOOK_URL$)/;
  * throwaway HOME (never this user's keyring). Resolves with the keyed URL
  * and the paths; `stop()` ends the service and its session.
  */
-export async function startService({ settings }) {
+export async function startService({ settings, env: extra = {} }) {
   const dir = mkdtempSync(join(tmpdir(), "postflow-run-"));
   const paths = {
     dir,
@@ -312,7 +312,7 @@ export async function startService({ settings }) {
     POSTFLOW_KEYCHAIN_SERVICE: `${process.env.POSTFLOW_KEYCHAIN_SERVICE ?? "io.postflow.test.e2e"}.run.${process.pid}.${Date.now()}`,
     NO_COLOR: "1",
     RUST_LOG: process.env.RUST_LOG ?? "info",
-  });
+  }, extra);
   delete env.DBUS_SESSION_BUS_ADDRESS;
   const script = 'printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec "$@"';
   const child = spawn(
