@@ -6,3 +6,6 @@ export POSTFLOW_NODE_HOME="${POSTFLOW_NODE_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}
 if [ -x "$POSTFLOW_NODE_HOME/bin/node" ]; then
   export PATH="$POSTFLOW_NODE_HOME/bin:$PATH"
 fi
+# Tools built for the tests (tauri-driver), in a cache outside the clone.
+export POSTFLOW_TOOLS="${POSTFLOW_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/postflow/tools}"
+export PATH="$POSTFLOW_TOOLS/bin:$PATH"

@@ -12,6 +12,9 @@
 #               the tray as a desktop sees it), dunst (a notification server),
 #               libglib2.0-bin (gdbus), x11-utils (xwininfo: which windows
 #               are open), for the app's tests under Xvfb
+#   app e2e:    webkit2gtk-driver (WebKitWebDriver) and tauri-driver (built
+#               with cargo install into a cache outside the clone): the real
+#               app driven through WebDriver
 #   browser:    chromium fonts-dejavu-core (the web UI's tests; playwright-core
 #               drives Debian's Chromium, it never downloads a browser)
 #   web UI:     Node.js >= 20.19 (Vite 8); when the machine's is missing or
@@ -28,6 +31,7 @@ PACKAGES=(
   chromium fonts-dejavu-core
   python3 python3-venv
   haskell-status-notifier-item-utils dunst libglib2.0-bin x11-utils
+  webkit2gtk-driver
 )
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
@@ -85,4 +89,13 @@ log "ready: node $(node --version), npm $(npm --version)"
 if [ ! -f "$root/ui/node_modules/.package-lock.json" ] || [ "$root/ui/package-lock.json" -nt "$root/ui/node_modules/.package-lock.json" ]; then
   log "installing the web UI's packages (npm ci)"
   (cd "$root/ui" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# tauri-driver: the WebDriver server for the real app (tests/app_e2e.rs),
+# pinned, built once into a cache outside the clone (scripts/env.sh puts it
+# on PATH).
+TAURI_DRIVER_VERSION=2.1.0
+if ! "$POSTFLOW_TOOLS/bin/tauri-driver" --help >/dev/null 2>&1; then
+  log "installing tauri-driver $TAURI_DRIVER_VERSION (cargo install, about a minute)"
+  cargo install --quiet --locked --root "$POSTFLOW_TOOLS" tauri-driver --version "$TAURI_DRIVER_VERSION"
 fi

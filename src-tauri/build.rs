@@ -16,5 +16,10 @@ fn main() {
         std::fs::write(dist.join("index.html"), NOT_BUILT)
             .expect("ui/dist/index.html can be written");
     }
-    tauri_build::build()
+    // The window's commands, as permissions (`allow-api`, ...): the
+    // capability in capabilities/default.json grants exactly these.
+    let manifest =
+        tauri_build::AppManifest::new().commands(&["api", "pick_folder", "open_url", "try_demo"]);
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
+        .expect("the Tauri build step runs");
 }

@@ -146,11 +146,24 @@ fn failed_count(home: &std::path::Path, config: &std::path::Path) -> i64 {
     status["counts"]["failed"].as_i64().unwrap_or(0)
 }
 
+/// One desktop (tray host, notification server) per test at a time.
+static DESKTOP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backlog_is_one_notification_and_a_failure_is_told_once_not_per_retry() {
-    if !can_run(&["dunst", "dunstctl", "dbus-monitor", "gdbus", "xwininfo"]) {
+    let _desktop = DESKTOP.lock().await;
+    if !can_run(&[
+        "dunst",
+        "dunstctl",
+        "dbus-monitor",
+        "gdbus",
+        "xwininfo",
+        "status-notifier-watcher",
+    ]) {
         return;
     }
+    // A desktop with a tray (else the app says once that it has none).
+    let _watcher = Killed::spawn(&mut Command::new("status-notifier-watcher"));
     let mut monitor = Monitor::start();
     let home = tempfile::tempdir().unwrap();
     // dunst with its defaults, isolated from the user's own config.
@@ -248,4 +261,58 @@ async fn a_backlog_is_one_notification_and_a_failure_is_told_once_not_per_retry(
         Duration::from_secs(30),
         window_open,
     );
+}
+
+/// A desktop without a tray host (no StatusNotifierWatcher): the app,
+/// though set to start in the tray, says so once in a notification and
+/// opens its window, so that it is never running unseen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_tray_host_the_app_says_so_once_and_opens_its_window() {
+    let _desktop = DESKTOP.lock().await;
+    if !can_run(&["dunst", "dbus-monitor", "gdbus", "xwininfo"]) {
+        return;
+    }
+    assert!(
+        !has_owner("org.kde.StatusNotifierWatcher"),
+        "this test needs a desktop without a tray host"
+    );
+    let mut monitor = Monitor::start();
+    let home = tempfile::tempdir().unwrap();
+    let _dunst = Killed::spawn(
+        Command::new("dunst")
+            .env("XDG_CONFIG_HOME", home.path().join(".config"))
+            .env("HOME", home.path()),
+    );
+    wait("the notification server", Duration::from_secs(20), || {
+        has_owner("org.freedesktop.Notifications")
+    });
+    wait("no window before", Duration::from_secs(20), || {
+        !window_open()
+    });
+    let emu = Emulator::start(EmulatorConfig {
+        rate_limits: RateLimits::unlimited(),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    // `start_minimized = true`: the tray only, were there one.
+    let (config, _root) = settings_for(home.path(), &emu, "");
+    let token = emu.issue_token();
+    let _app = Killed::spawn(&mut app(home.path(), &config, &token));
+    wait(
+        "the window, as there is no tray to live in",
+        Duration::from_secs(90),
+        window_open,
+    );
+    monitor.wait_for("the no-tray notice", Duration::from_secs(30), |n| {
+        n.iter().any(|(s, _)| s.contains("without a tray icon"))
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    let told: Vec<Notice> = monitor
+        .notices()
+        .into_iter()
+        .filter(|(s, _)| s.contains("tray"))
+        .collect();
+    assert_eq!(told.len(), 1, "said once: {told:#?}");
+    assert!(told[0].1.contains("keeps uploading"), "{told:#?}");
 }

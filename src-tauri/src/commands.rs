@@ -3,15 +3,18 @@
 //! runtime so it is tested with Tauri's mock runtime, without a display.
 
 use postflow_core::ApiError;
-use tauri::{Runtime, State};
+use tauri::{AppHandle, Runtime, State};
 
 use crate::AppState;
 
 /// The event name core events are emitted under, to the web UI.
 pub const EVENT_CHANNEL: &str = "postflow://event";
 
+/// Every command the window may call: the API's list (`api`) and what
+/// only the desktop can do. `build.rs` names the same four, and the
+/// window's capability allows exactly these (no plugin permission).
 pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
-    tauri::generate_handler![api]
+    tauri::generate_handler![api, pick_folder, open_url, try_demo]
 }
 
 /// `invoke("api", {command, args})`: any command of `postflow_api::COMMANDS`.
@@ -22,6 +25,74 @@ pub async fn api(
     state: State<'_, AppState>,
 ) -> Result<Box<serde_json::value::RawValue>, ApiError> {
     state.api.dispatch(&command, args).await
+}
+
+/// The native folder picker, from Rust (the webview has no dialog
+/// permission): the chosen folder, or `None` when the person cancels.
+#[tauri::command]
+pub async fn pick_folder<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<Option<String>, ApiError> {
+    use tauri_plugin_dialog::DialogExt;
+    let current = state.api.settings().watch.root;
+    let (sender, chosen) = tokio::sync::oneshot::channel();
+    let mut dialog = app
+        .dialog()
+        .file()
+        .set_title(crate::pick_folder_title(&state.api));
+    if current.is_dir() {
+        dialog = dialog.set_directory(&current);
+    }
+    dialog.pick_folder(move |folder| {
+        let _ = sender.send(folder);
+    });
+    let folder = chosen.await.ok().flatten();
+    match folder.map(|f| f.into_path()) {
+        None => Ok(None),
+        Some(Ok(path)) => Ok(Some(path.display().to_string())),
+        Some(Err(e)) => Err(ApiError::invalid(
+            format!("the folder chosen cannot be used: {e}"),
+            "choose a folder on a local disk or the mounted filespace, or type its path",
+        )),
+    }
+}
+
+/// Opens a web link (a Frame.io page, the sign-in) in the system browser,
+/// from Rust: the webview has no opener permission.
+#[tauri::command]
+pub fn open_url<R: Runtime>(app: AppHandle<R>, url: String) -> Result<(), ApiError> {
+    crate::open_url(&app, &url).map_err(|e| {
+        ApiError::invalid(
+            format!("cannot open {url}: {e}"),
+            "copy the link into your browser",
+        )
+    })
+}
+
+/// "Try the demo": PostFlow starts again on the built-in Frame.io emulator
+/// and sample renders, with settings and secrets of its own; quitting the
+/// demo brings this PostFlow back.
+#[tauri::command]
+pub fn try_demo<R: Runtime>(app: AppHandle<R>) -> Result<(), ApiError> {
+    let exe = std::env::current_exe().map_err(|e| {
+        ApiError::new(
+            postflow_core::Disposition::Transient,
+            format!("cannot find PostFlow's program to start the demo: {e}"),
+        )
+    })?;
+    std::process::Command::new(exe)
+        .arg(crate::DEMO_ARG)
+        .spawn()
+        .map_err(|e| {
+            ApiError::new(
+                postflow_core::Disposition::Transient,
+                format!("cannot start the demo: {e}"),
+            )
+        })?;
+    tracing::info!("the demo starts in its own PostFlow; this one quits");
+    app.exit(0);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -61,6 +132,7 @@ mod tests {
         let app = mock_builder()
             .manage(AppState {
                 api: api.clone(),
+                demo: None,
                 recent: Default::default(),
             })
             .invoke_handler(handler())

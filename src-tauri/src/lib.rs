@@ -15,6 +15,9 @@ pub use commands::EVENT_CHANNEL;
 /// What the shell keeps for its commands.
 pub struct AppState {
     pub api: Api,
+    /// The demo world (emulator, fake Discord, sample renders) when
+    /// started with [`DEMO_ARG`]; kept alive as long as the app.
+    pub demo: Option<std::sync::Arc<postflow_demo::Demo>>,
     /// The Frame.io links of the tray's "Recent uploads", in menu order.
     pub recent: std::sync::Mutex<Vec<String>>,
 }
@@ -22,11 +25,29 @@ pub struct AppState {
 /// The argument the login item starts PostFlow with: the tray only.
 pub const BACKGROUND_ARG: &str = "--background";
 
+/// The argument of "Try the demo": the app runs on the built-in Frame.io
+/// emulator and sample renders, with settings and secrets of its own.
+pub const DEMO_ARG: &str = "--demo";
+
 /// Label of the one window.
 pub const MAIN_WINDOW: &str = "main";
 
 pub fn run() {
-    let paths = match Paths::resolve(None) {
+    let demo_mode = std::env::args().any(|a| a == DEMO_ARG);
+    // Before any thread: the demo's service reads the fake Discord's
+    // address from the environment.
+    let demo_discord_port = if demo_mode {
+        match postflow_demo::prepare_discord_port() {
+            Ok(port) => Some(port),
+            Err(e) => {
+                eprintln!("PostFlow cannot start the demo: no free loopback port ({e})");
+                std::process::exit(2);
+            }
+        }
+    } else {
+        None
+    };
+    let user_paths = match Paths::resolve(None) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("PostFlow cannot start: {e}");
@@ -34,20 +55,29 @@ pub fn run() {
         }
     };
     let mut log_options = postflow_logging::LogOptions::new("postflow-app");
-    log_options.dir = Some(paths.log_dir.clone());
+    log_options.dir = Some(user_paths.log_dir.clone());
     let _log = postflow_logging::init(log_options);
 
-    if let Err(e) = postflow_settings::write_default_if_missing(&paths.config_file) {
+    if let Err(e) = postflow_settings::write_default_if_missing(&user_paths.config_file) {
         tracing::warn!("cannot create the settings file: {e}");
     }
-    let loaded = postflow_settings::load(&paths.config_file);
+    let user_settings = postflow_settings::load(&user_paths.config_file);
+    let demo = demo_discord_port.map(|port| start_demo(port, &user_settings.settings));
+    let paths = demo
+        .as_ref()
+        .map_or_else(|| user_paths.clone(), |d| d.paths.clone());
+    let loaded = if demo.is_some() {
+        postflow_settings::load(&paths.config_file)
+    } else {
+        user_settings
+    };
     for problem in loaded.all_problems() {
         tracing::warn!("settings: {problem}");
     }
     tracing::info!(config = %paths.config_file.display(), "PostFlow starting");
 
     let background = std::env::args().any(|a| a == BACKGROUND_ARG);
-    let start_minimized = loaded.settings.ui.start_minimized || background;
+    let start_minimized = (loaded.settings.ui.start_minimized || background) && demo.is_none();
     let start_at_login = loaded.settings.ui.start_at_login;
     // The service runs here once the settings are complete and Frame.io is
     // signed in (until then the window shows what is missing). When
@@ -55,9 +85,12 @@ pub fn run() {
     // that service through the queue database instead.
     let api = tauri::async_runtime::block_on(Api::open(ApiOptions {
         paths: paths.clone(),
-        secrets: std::sync::Arc::new(postflow_secrets::SecretStore::open()),
+        secrets: demo.as_ref().map_or_else(
+            || std::sync::Arc::new(postflow_secrets::SecretStore::open()),
+            |d| d.secrets.clone(),
+        ),
         host: true,
-        demo: false,
+        demo: demo.is_some(),
     }));
     let api = match api {
         Ok(api) => api,
@@ -67,20 +100,31 @@ pub fn run() {
             std::process::exit(2);
         }
     };
+    if let Some(demo) = &demo {
+        let demo = demo.clone();
+        tauri::async_runtime::spawn(async move { demo.play().await });
+    }
+    let demo_mode = demo.is_some();
     let state = AppState {
         api,
+        demo,
         recent: std::sync::Mutex::new(Vec::new()),
     };
 
-    let app = tauri::Builder::default()
+    let mut builder = tauri::Builder::default();
+    if !demo_mode {
         // First: a second launch only brings this one's window forward.
-        .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+        // (The demo is a PostFlow of its own, started as this one quits.)
+        builder = builder.plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
             tracing::info!(?args, "PostFlow was launched again: showing the window");
             if let Err(e) = show_main_window(app, None) {
                 tracing::warn!("cannot show the window: {e}");
             }
-        }))
+        }));
+    }
+    let app = builder
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
@@ -89,11 +133,20 @@ pub fn run() {
         .manage(state)
         .invoke_handler(commands::handler())
         .setup(move |app| {
-            apply_autostart(app.handle(), start_at_login);
+            if !demo_mode {
+                apply_autostart(app.handle(), start_at_login);
+            }
             tray::create(app.handle())?;
             forward_events(app.handle());
             notices::start(app.handle());
-            if !start_minimized {
+            let no_tray = tray::host_missing();
+            if no_tray {
+                // Said once per start: the log, a notification, and the
+                // window (a PostFlow in the tray only would be invisible).
+                tracing::warn!("no tray host on this desktop (no StatusNotifierWatcher on the session bus): PostFlow keeps working; its window and notifications tell");
+                notices::show_once(app.handle(), tray::no_tray_notice(&app.state::<AppState>().api));
+            }
+            if !start_minimized || no_tray {
                 show_main_window(app.handle(), None)?;
             }
             tracing::info!("PostFlow is ready: tray icon set up");
@@ -112,15 +165,51 @@ pub fn run() {
             std::process::exit(1);
         });
 
-    app.run(|_app, event| {
+    app.run(move |_app, event| match event {
         // Keep running in the tray when no window is open; Quit exits with a code.
-        if let RunEvent::ExitRequested {
+        RunEvent::ExitRequested {
             code: None, api, ..
-        } = event
-        {
-            api.prevent_exit();
+        } => api.prevent_exit(),
+        // Quitting the demo brings the user's PostFlow back.
+        RunEvent::Exit if demo_mode => {
+            if let Ok(exe) = std::env::current_exe() {
+                if let Err(e) = std::process::Command::new(exe).spawn() {
+                    tracing::warn!("cannot start PostFlow again after the demo: {e}");
+                }
+            }
         }
+        _ => {}
     });
+}
+
+/// The demo world, in the user's language, or exit with why not.
+fn start_demo(
+    discord_port: u16,
+    user: &postflow_settings::Settings,
+) -> std::sync::Arc<postflow_demo::Demo> {
+    let options = postflow_demo::DemoOptions {
+        language: user.ui.language,
+        ..postflow_demo::DemoOptions::default()
+    };
+    match tauri::async_runtime::block_on(postflow_demo::Demo::start(options, discord_port)) {
+        Ok(demo) => {
+            tracing::info!(dir = %demo.info.dir, "PostFlow demo: the built-in Frame.io emulator and sample renders");
+            std::sync::Arc::new(demo)
+        }
+        Err(e) => {
+            tracing::error!("PostFlow cannot start the demo: {e}");
+            eprintln!("PostFlow cannot start the demo: {e}");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// The folder picker's title, in the window's language.
+pub fn pick_folder_title(api: &Api) -> &'static str {
+    match api.settings().ui.language {
+        postflow_settings::Language::Fr => "Choisir le dossier BY_SHOT",
+        _ => "Choose the BY_SHOT folder",
+    }
 }
 
 /// Opens a file or folder with the desktop's handler, from Rust (the
@@ -166,8 +255,9 @@ pub fn show_main_window<R: tauri::Runtime>(
         return Ok(());
     }
     let page = format!("index.html{}", hash.unwrap_or_default());
+    let demo = app.state::<AppState>().demo.is_some();
     WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::App(page.into()))
-        .title("PostFlow")
+        .title(if demo { "PostFlow (demo)" } else { "PostFlow" })
         .inner_size(760.0, 540.0)
         .min_inner_size(520.0, 360.0)
         .build()?;

@@ -54,3 +54,17 @@ pub fn start<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
         }
     });
 }
+
+/// Shows one notice now, outside the API's plan (the shell's own news,
+/// such as a desktop without a tray).
+pub fn show_once<R: tauri::Runtime>(app: &tauri::AppHandle<R>, (title, body): (String, String)) {
+    if let Err(e) = app
+        .notification()
+        .builder()
+        .title(&title)
+        .body(&body)
+        .show()
+    {
+        tracing::warn!("desktop notification not shown: {e}");
+    }
+}

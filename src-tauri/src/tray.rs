@@ -322,3 +322,47 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
         }
     });
 }
+
+/// Whether this desktop has no tray host. On Linux the tray icon is a
+/// StatusNotifierItem (libayatana-appindicator), shown only when a
+/// `org.kde.StatusNotifierWatcher` owns its name on the session bus (KDE,
+/// most panels; GNOME only with the AppIndicator extension).
+///
+/// Assumed: appindicator's fallback to an XEmbed tray icon finds no tray
+/// either on such desktops, so no watcher is taken for no tray. Elsewhere
+/// (macOS, Windows) there is always one. Without a session bus nothing can
+/// be known and nothing is said.
+pub fn host_missing() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let Ok(bus) = zbus::blocking::Connection::session() else {
+            return false;
+        };
+        let owned = bus
+            .call_method(
+                Some("org.freedesktop.DBus"),
+                "/org/freedesktop/DBus",
+                Some("org.freedesktop.DBus"),
+                "NameHasOwner",
+                &("org.kde.StatusNotifierWatcher",),
+            )
+            .and_then(|reply| reply.body().deserialize::<bool>());
+        matches!(owned, Ok(false))
+    }
+    #[cfg(not(target_os = "linux"))]
+    false
+}
+
+/// The notice for a desktop without a tray, in the UI's language.
+pub fn no_tray_notice(api: &postflow_api::Api) -> (String, String) {
+    match api.settings().ui.language {
+        postflow_settings::Language::Fr => (
+            "PostFlow fonctionne sans icône de barre d’état".into(),
+            "Ce bureau n’a pas de zone de notification : PostFlow continue d’envoyer les rendus ; rouvrez sa fenêtre depuis le menu des applications.".into(),
+        ),
+        _ => (
+            "PostFlow is running without a tray icon".into(),
+            "This desktop has no tray: PostFlow keeps uploading renders; open its window again from the applications menu.".into(),
+        ),
+    }
+}

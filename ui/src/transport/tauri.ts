@@ -9,6 +9,21 @@ import { ApiFailure, type Transport } from "./types";
 export class TauriTransport implements Transport {
   readonly kind = "tauri" as const;
 
+  constructor() {
+    // Web links (Frame.io pages, the sign-in) open in the system browser,
+    // from Rust: a webview has no browser to open them in.
+    document.addEventListener("click", (e) => {
+      const link = e.target instanceof Element ? e.target.closest("a[href]") : null;
+      if (!(link instanceof HTMLAnchorElement) || !/^https?:/.test(link.href)) return;
+      // The app's own pages (http://tauri.localhost on Windows) stay here.
+      if (link.origin === window.location.origin) return;
+      e.preventDefault();
+      void this.openUrl(link.href).catch((error: unknown) => {
+        console.warn("cannot open", link.href, error);
+      });
+    });
+  }
+
   async call<K extends CommandName>(
     command: K,
     args: Commands[K]["args"],
@@ -55,7 +70,7 @@ export class TauriTransport implements Transport {
     await invoke("open_url", { url });
   }
 
-  /** The app's `try_demo` command: the demo in this window. */
+  /** The app's `try_demo` command: PostFlow restarts on the demo. */
   async tryDemo(): Promise<void> {
     await invoke("try_demo");
   }

@@ -1,0 +1,289 @@
+//! The real desktop app end to end, driven through WebDriver
+//! (`tauri-driver` + Debian's WebKitWebDriver) under Xvfb, against the
+//! Frame.io emulator (its IMS signs in) and the fake Discord, with a real
+//! keychain (gnome-keyring in the suite's D-Bus session):
+//!
+//! first run → the BY_SHOT folder typed → "Sign in to Frame.io" (the
+//! "browser" is a script on PATH as `xdg-open`, following the authorize
+//! URL to PostFlow's loopback redirect) → a project picked → the Discord
+//! webhook tested → the summary → a render dropped into BY_SHOT → the shot
+//! board shows it done with its Frame.io link → the fake Discord got it.
+//!
+//! Also: the window can call PostFlow's commands and nothing else (no
+//! plugin permission: opener, notification, dialog and shell are refused).
+//!
+//! The native folder picker (`#first-run-folder-choose`, a GTK dialog
+//! outside the webview) is not driven here: WebDriver reaches the webview
+//! only. The folder is typed into the same field the picker fills.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use postflow_discord_fake::{DiscordFake, WEBHOOK_ID, WEBHOOK_TOKEN};
+use postflow_frameio_emulator::{Emulator, EmulatorConfig, RateLimits};
+
+mod support;
+use support::desktop::{built, can_run, Killed};
+use support::webdriver::Session;
+
+const CLIENT_ID: &str = "postflow-e2e";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The "system browser": whatever PostFlow opens is recorded, and a
+/// sign-in page is followed to its redirect, as a person clicking
+/// "Allow" would.
+fn fake_browser(bin: &Path, log: &Path) {
+    std::fs::create_dir_all(bin).unwrap();
+    let script = bin.join("xdg-open");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$1\" >> '{log}'\ncase \"$1\" in\n  */ims/authorize*) curl -fsSL -o /dev/null --max-time 30 \"$1\" ;;\nesac\n",
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Saves a screenshot of the window where the suite keeps them.
+async fn shot(session: &Session, name: &str) {
+    if let Some(dir) = std::env::var_os("POSTFLOW_SCREENSHOTS") {
+        let dir = Path::new(&dir);
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), session.screenshot().await).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_run_sign_in_project_and_a_render_uploaded_through_the_real_app() {
+    if !can_run(&["tauri-driver", "WebKitWebDriver", "curl"]) {
+        return;
+    }
+    let emu = Emulator::start(EmulatorConfig {
+        rate_limits: RateLimits::unlimited(),
+        part_size: 256 * 1024,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    emu.register_client(CLIENT_ID, None);
+    let chosen = emu.add_project("Trailer Cut");
+    let discord = DiscordFake::start().await;
+
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let root = home.join("LucidLink/BY_SHOT");
+    std::fs::create_dir_all(&root).unwrap();
+    // What an organisation ships: where Frame.io is and its client id.
+    // No folder, no project, no sign-in: a first run.
+    let config = home.join("settings.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[watch]\nreadiness_window_secs = 1\nrescan_interval_secs = 1\n\
+             [frameio]\napi_base_url = \"{base}\"\nims_base_url = \"{base}\"\n\
+             client_id = \"{CLIENT_ID}\"\nredirect_uri = \"http://127.0.0.1:{port}/callback\"\n\
+             [ui]\nstart_minimized = false\nstart_at_login = false\n",
+            base = emu.base_url(),
+            port = free_port(),
+        ),
+    )
+    .unwrap();
+    let bin = home.join("bin");
+    let opened = home.join("opened.txt");
+    fake_browser(&bin, &opened);
+
+    let driver_port = free_port();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let _driver = Killed::spawn(
+        Command::new("tauri-driver")
+            .args(["--port", &driver_port.to_string()])
+            .env("PATH", path)
+            .env("HOME", home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_CACHE_HOME", home.join(".cache"))
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("POSTFLOW_CONFIG", &config)
+            .env("POSTFLOW_DATA_DIR", home.join("data"))
+            .env("POSTFLOW_LOG_DIR", home.join("logs"))
+            .env("POSTFLOW_DISCORD_API_BASE", discord.base_url())
+            .env(
+                "POSTFLOW_KEYCHAIN_SERVICE",
+                format!("io.postflow.test.e2e-app.{}", std::process::id()),
+            )
+            .env_remove("POSTFLOW_FRAMEIO_TOKEN")
+            .env("NO_COLOR", "1"),
+    );
+    let session = Session::start(
+        &format!("http://127.0.0.1:{driver_port}"),
+        &built("postflow-app"),
+    )
+    .await;
+
+    // 1. The folder.
+    session.wait("#first-run", 60).await;
+    session.wait("[data-step=folder]", 10).await;
+    shot(&session, "app-first-run-folder").await;
+    let folder = session.wait("#first-run-folder", 10).await;
+    session
+        .type_into(&folder, &root.display().to_string())
+        .await;
+    session
+        .click(&session.wait("#first-run-folder-save", 10).await)
+        .await;
+
+    // 2. Sign in: the browser follows the authorize URL to the redirect.
+    session
+        .click(&session.wait("#first-run-signin", 20).await)
+        .await;
+    // 3. The project, once signed in.
+    let project = session.wait("#first-run-project", 60).await;
+    let opened_urls = std::fs::read_to_string(&opened).unwrap_or_default();
+    assert!(
+        opened_urls.contains("/ims/authorize"),
+        "the sign-in opened in the system browser: {opened_urls:?}"
+    );
+    session
+        .choose(&session.wait("#first-run-account", 10).await, "PostFlow")
+        .await;
+    session
+        .choose(&session.wait("#first-run-workspace", 10).await, "Emulated")
+        .await;
+    session.choose(&project, "Trailer Cut").await;
+    shot(&session, "app-first-run-project").await;
+    session
+        .click(&session.wait("#first-run-project-use", 10).await)
+        .await;
+
+    // 4. Discord: the webhook tested, then on.
+    let webhook = session.wait("#first-run-webhook", 20).await;
+    session
+        .type_into(
+            &webhook,
+            &format!("https://discord.com/api/webhooks/{WEBHOOK_ID}/{WEBHOOK_TOKEN}"),
+        )
+        .await;
+    session
+        .click(&session.wait("#first-run-webhook-test", 10).await)
+        .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while discord.messages().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the test message reached Discord"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    session
+        .click(&session.wait("#first-run-discord-next", 20).await)
+        .await;
+
+    // 5. The summary says what happens from now on.
+    let summary = session.wait("#first-run-summary", 20).await;
+    let said = session.text(&summary).await;
+    assert!(said.contains("BY_SHOT"), "{said}");
+    assert!(said.contains("Trailer Cut"), "{said}");
+    shot(&session, "app-first-run-summary").await;
+    let saved = std::fs::read_to_string(&config).unwrap();
+    assert!(saved.contains(&chosen.project_id), "{saved}");
+    assert!(saved.contains(&root.display().to_string()), "{saved}");
+    assert!(!saved.contains("access_token"), "no secret in the file");
+    session
+        .click(&session.wait("#first-run-open-board", 10).await)
+        .await;
+
+    // A render arrives: done on the board, with its link, told in Discord.
+    let name = "SC01_UNDLM_00412_V002.mov";
+    let content: Vec<u8> = (0..600_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(root.join(name), &content).unwrap();
+    let done = format!("[data-testid=item-row][data-file=\"{name}\"][data-status=done]");
+    session.wait(&done, 90).await;
+    let link = session.wait(&format!("{done} a.frameio-link"), 10).await;
+    let href = session
+        .execute("return arguments[0].href", vec![link.arg()])
+        .await;
+    assert!(
+        href.as_str()
+            .unwrap_or_default()
+            .starts_with(&emu.base_url()),
+        "the link goes to Frame.io: {href}"
+    );
+    shot(&session, "app-board-done").await;
+    // The link opens in the system browser (from Rust), not in the window.
+    session.click(&link).await;
+    let view_url = href.as_str().unwrap().to_string();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&opened)
+        .unwrap_or_default()
+        .contains(&view_url)
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{view_url} opened in the browser"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let files = emu.files_named_in(
+        &chosen.root_folder_id,
+        &["SCENES", "SC01", "UNDLM_00412"],
+        name,
+    );
+    assert_eq!(files.len(), 1, "in the chosen project once");
+    assert_eq!(
+        emu.file(&files[0]).and_then(|f| f.bytes).as_deref(),
+        Some(&content[..])
+    );
+    emu.assert_one_folder_per_name();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !discord
+        .messages()
+        .iter()
+        .any(|m| m.to_string().contains("UNDLM_00412"))
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Discord was told about the upload: {:?}",
+            discord.messages()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    // The window may call PostFlow's commands, and no plugin.
+    let answers = session
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             const call = (cmd, args) => window.__TAURI_INTERNALS__.invoke(cmd, args)\
+               .then(() => 'allowed', (e) => 'refused: ' + String(e));\
+             Promise.all([\
+               call('api', {command: 'snapshot', args: null}),\
+               call('plugin:opener|open_url', {url: 'https://example.invalid/'}),\
+               call('plugin:notification|notify', {options: {title: 'x'}}),\
+               call('plugin:dialog|open', {options: {}}),\
+               call('plugin:shell|execute', {program: 'sh', args: []}),\
+             ]).then(done);",
+            vec![],
+        )
+        .await;
+    let answers: Vec<String> = serde_json::from_value(answers).unwrap();
+    assert_eq!(answers[0], "allowed", "{answers:?}");
+    for refused in &answers[1..] {
+        assert!(refused.starts_with("refused"), "{answers:?}");
+    }
+    let opened_urls = std::fs::read_to_string(&opened).unwrap_or_default();
+    assert!(!opened_urls.contains("example.invalid"), "{opened_urls}");
+    session.end().await;
+}
