@@ -19,6 +19,10 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 if [ "${CI:-}" = "true" ] && [ -z "${CARGO_TARGET_DIR:-}" ]; then
   export CARGO_TARGET_DIR="${POSTFLOW_CI_CACHE:-/var/tmp/postflow-ci-cache}/target"
   mkdir -p "$CARGO_TARGET_DIR"
+  # Incremental caches grow fastest and matter least: pruned first.
+  if [ "$(du -s --block-size=1G "$CARGO_TARGET_DIR" | cut -f1)" -gt 18 ]; then
+    rm -rf "$CARGO_TARGET_DIR"/debug/incremental
+  fi
   if [ "$(du -s --block-size=1G "$CARGO_TARGET_DIR" | cut -f1)" -gt 25 ]; then
     echo "build cache over 25 GB: starting afresh" >&2
     rm -rf "$CARGO_TARGET_DIR" && mkdir -p "$CARGO_TARGET_DIR"
@@ -80,6 +84,10 @@ if [ "$e2e_failed" -ne 0 ] || [ "$e2e_passed" -eq 0 ]; then
 fi
 passed=$((passed + e2e_passed))
 
+step "the .deb: built with the Tauri CLI, installed with apt-get, starts to the tray"
+bash scripts/test-deb.sh --debug
+passed=$((passed + 1))
+
 step "the README's run command starts the app"
 run_home="$scratch/run-home"
 mkdir -p "$run_home"
@@ -106,5 +114,6 @@ else
   exit 1
 fi
 step "all checks passed"
-# The run-command check above counts as one more passing test.
+# The run-command check above counts as one more passing test (the .deb's
+# install check is counted where it runs).
 echo "$((passed + 1)) passed, $failed failed"
