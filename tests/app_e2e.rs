@@ -64,8 +64,23 @@ async fn shot(session: &Session, name: &str) {
     }
 }
 
+/// One app under WebDriver at a time (two cores).
+static ONE_APP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// tauri-driver on a free port, with the app's environment `env`.
+fn driver(env: &[(&str, std::ffi::OsString)]) -> (Killed, String) {
+    let port = free_port();
+    let mut cmd = Command::new("tauri-driver");
+    cmd.args(["--port", &port.to_string()]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    (Killed::spawn(&mut cmd), format!("http://127.0.0.1:{port}"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_run_sign_in_project_and_a_render_uploaded_through_the_real_app() {
+    let _one = ONE_APP.lock().await;
     if !can_run(&["tauri-driver", "WebKitWebDriver", "curl"]) {
         return;
     }
@@ -262,6 +277,66 @@ async fn first_run_sign_in_project_and_a_render_uploaded_through_the_real_app() 
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 
+    // "Start at login", saved in Settings, sets the login item at once.
+    let autostart = home.join(".config/autostart");
+    let login_items = || {
+        std::fs::read_dir(&autostart)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    assert!(
+        login_items().is_empty(),
+        "off in the settings: no login item"
+    );
+    session
+        .execute("window.location.hash = '#/settings'", vec![])
+        .await;
+    let check = session.wait("#set-ui-start-at-login", 20).await;
+    session.click(&check).await;
+    session
+        .click(&session.wait("[data-testid=settings-save]", 10).await)
+        .await;
+    session.wait("[data-testid=settings-saved]", 20).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let entry = loop {
+        if let Some(entry) = login_items().into_iter().next() {
+            break std::fs::read_to_string(entry).unwrap();
+        }
+        if tokio::time::Instant::now() > deadline {
+            let logs: String = std::fs::read_dir(home.join("logs"))
+                .map(|d| {
+                    d.filter_map(Result::ok)
+                        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let said: Vec<&str> = logs
+                .lines()
+                .filter(|l| l.contains("login") || l.contains("settings"))
+                .collect();
+            panic!(
+                "no login item once start at login is saved; settings:\n{}\nlog:\n{}",
+                std::fs::read_to_string(&config).unwrap(),
+                said.join("\n")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        entry.contains("--background"),
+        "starts in the tray: {entry}"
+    );
+    assert!(
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .contains("start_at_login = true"),
+        "written to the settings first"
+    );
+
     // The window may call PostFlow's commands, and no plugin.
     let answers = session
         .execute_async(
@@ -279,6 +354,14 @@ async fn first_run_sign_in_project_and_a_render_uploaded_through_the_real_app() 
         )
         .await;
     let answers: Vec<String> = serde_json::from_value(answers).unwrap();
+    // The CSP holds: no code from strings, no script from elsewhere.
+    let evaled = session
+        .execute(
+            "try { return String(eval('40 + 2')); } catch (e) { return 'blocked: ' + e.name; }",
+            vec![],
+        )
+        .await;
+    assert_eq!(evaled, "blocked: EvalError", "eval is refused by the CSP");
     assert_eq!(answers[0], "allowed", "{answers:?}");
     for refused in &answers[1..] {
         assert!(refused.starts_with("refused"), "{answers:?}");
@@ -286,4 +369,56 @@ async fn first_run_sign_in_project_and_a_render_uploaded_through_the_real_app() 
     let opened_urls = std::fs::read_to_string(&opened).unwrap_or_default();
     assert!(!opened_urls.contains("example.invalid"), "{opened_urls}");
     session.end().await;
+}
+
+/// "Try the demo" starts the app with `--demo`: the built-in emulator and
+/// sample renders, said to be a demo, the user's settings untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_runs_the_app_on_the_emulator_and_says_so() {
+    let _one = ONE_APP.lock().await;
+    if !can_run(&["tauri-driver", "WebKitWebDriver"]) {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let config = home.join("settings.toml");
+    std::fs::write(
+        &config,
+        "[ui]\nstart_minimized = true\nstart_at_login = false\n",
+    )
+    .unwrap();
+    let before = std::fs::read_to_string(&config).unwrap();
+    let (_driver, url) = driver(&[
+        ("HOME", home.into()),
+        ("XDG_CONFIG_HOME", home.join(".config").into()),
+        ("XDG_CACHE_HOME", home.join(".cache").into()),
+        ("XDG_DATA_HOME", home.join(".local/share").into()),
+        ("POSTFLOW_CONFIG", config.clone().into()),
+        ("POSTFLOW_DATA_DIR", home.join("data").into()),
+        ("POSTFLOW_LOG_DIR", home.join("logs").into()),
+        ("NO_COLOR", "1".into()),
+    ]);
+    let session = Session::start_with(&url, &built("postflow-app"), &["--demo"]).await;
+    // The window opens (a demo is there to be seen), labelled as a demo.
+    session.wait("[data-testid=demo-banner]", 60).await;
+    // The first sample render reaches the emulator.
+    let first = "[data-testid=item-row][data-file=\"SC01_UNDLM_00412_V002.mov\"][data-status=done]";
+    session.wait(first, 120).await;
+    shot(&session, "app-demo-board").await;
+    session.end().await;
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        before,
+        "the user's settings are untouched"
+    );
+    let queue = home.join("data").join(postflow_service::QUEUE_FILE);
+    assert!(
+        !queue.exists() || {
+            let q = postflow_queue::Queue::open(&queue).unwrap();
+            q.with_status(&[postflow_queue::StatusKind::Done], 10)
+                .unwrap()
+                .is_empty()
+        },
+        "the user's queue has none of the demo's items"
+    );
 }

@@ -82,7 +82,7 @@ pub fn try_demo<R: Runtime>(app: AppHandle<R>) -> Result<(), ApiError> {
         )
     })?;
     std::process::Command::new(exe)
-        .arg(crate::DEMO_ARG)
+        .args([crate::DEMO_ARG, crate::DEMO_RETURN_ARG])
         .spawn()
         .map_err(|e| {
             ApiError::new(

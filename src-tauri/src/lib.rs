@@ -29,6 +29,10 @@ pub const BACKGROUND_ARG: &str = "--background";
 /// emulator and sample renders, with settings and secrets of its own.
 pub const DEMO_ARG: &str = "--demo";
 
+/// With [`DEMO_ARG`], from "Try the demo": quitting the demo starts the
+/// user's PostFlow again.
+pub const DEMO_RETURN_ARG: &str = "--return-after-demo";
+
 /// Label of the one window.
 pub const MAIN_WINDOW: &str = "main";
 
@@ -105,6 +109,7 @@ pub fn run() {
         tauri::async_runtime::spawn(async move { demo.play().await });
     }
     let demo_mode = demo.is_some();
+    let return_after_demo = demo_mode && std::env::args().any(|a| a == DEMO_RETURN_ARG);
     let state = AppState {
         api,
         demo,
@@ -171,7 +176,7 @@ pub fn run() {
             code: None, api, ..
         } => api.prevent_exit(),
         // Quitting the demo brings the user's PostFlow back.
-        RunEvent::Exit if demo_mode => {
+        RunEvent::Exit if return_after_demo => {
             if let Ok(exe) = std::env::current_exe() {
                 if let Err(e) = std::process::Command::new(exe).spawn() {
                     tracing::warn!("cannot start PostFlow again after the demo: {e}");
@@ -265,13 +270,18 @@ pub fn show_main_window<R: tauri::Runtime>(
     Ok(())
 }
 
-/// Core events go to the web UI as they happen.
+/// Core events go to the web UI as they happen; new settings also set the
+/// login item (`ui.start_at_login`, saved in the window) at once.
 fn forward_events<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
     let mut events = app.state::<AppState>().api.subscribe();
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         while let Some(event) = events.next().await {
             let _ = app.emit(EVENT_CHANNEL, &event);
+            let state = app.state::<AppState>();
+            if matches!(event, postflow_core::Event::SettingsChanged) && state.demo.is_none() {
+                apply_autostart(&app, state.api.settings().ui.start_at_login);
+            }
         }
     });
 }

@@ -324,14 +324,13 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
 }
 
 /// Whether this desktop has no tray host. On Linux the tray icon is a
-/// StatusNotifierItem (libayatana-appindicator), shown only when a
-/// `org.kde.StatusNotifierWatcher` owns its name on the session bus (KDE,
-/// most panels; GNOME only with the AppIndicator extension).
-///
-/// Assumed: appindicator's fallback to an XEmbed tray icon finds no tray
-/// either on such desktops, so no watcher is taken for no tray. Elsewhere
-/// (macOS, Windows) there is always one. Without a session bus nothing can
-/// be known and nothing is said.
+/// StatusNotifierItem (libayatana-appindicator), shown by the host that owns
+/// `org.kde.StatusNotifierWatcher` on the session bus (KDE, most panels;
+/// GNOME only with the AppIndicator extension); without one, appindicator
+/// falls back to an XEmbed icon, shown by the X11 system tray that owns the
+/// `_NET_SYSTEM_TRAY_S<screen>` selection (Xfce, LXDE, trayer...). Neither:
+/// no tray. Elsewhere (macOS, Windows) there is always one. Without a
+/// session bus nothing can be known and nothing is said.
 pub fn host_missing() -> bool {
     #[cfg(target_os = "linux")]
     {
@@ -347,10 +346,35 @@ pub fn host_missing() -> bool {
                 &("org.kde.StatusNotifierWatcher",),
             )
             .and_then(|reply| reply.body().deserialize::<bool>());
-        matches!(owned, Ok(false))
+        matches!(owned, Ok(false)) && !xembed_tray_present()
     }
     #[cfg(not(target_os = "linux"))]
     false
+}
+
+/// Whether an X11 system tray (the freedesktop System Tray protocol) owns
+/// its selection on the default screen. No X display (Wayland only): no.
+#[cfg(target_os = "linux")]
+fn xembed_tray_present() -> bool {
+    use x11_dl::xlib;
+    let Ok(x) = xlib::Xlib::open() else {
+        return false;
+    };
+    // SAFETY: Xlib calls on a display this function opens and closes, with
+    // a NUL-terminated atom name; nothing outlives the call.
+    unsafe {
+        let display = (x.XOpenDisplay)(std::ptr::null());
+        if display.is_null() {
+            return false;
+        }
+        let screen = (x.XDefaultScreen)(display);
+        let name = std::ffi::CString::new(format!("_NET_SYSTEM_TRAY_S{screen}"))
+            .expect("no NUL in an atom name");
+        let atom = (x.XInternAtom)(display, name.as_ptr(), xlib::False);
+        let owner = (x.XGetSelectionOwner)(display, atom);
+        (x.XCloseDisplay)(display);
+        owner != 0
+    }
 }
 
 /// The notice for a desktop without a tray, in the UI's language.

@@ -22,6 +22,11 @@ pub struct Element(String);
 impl Session {
     /// A session on `driver` (`http://127.0.0.1:4444`) running `application`.
     pub async fn start(driver: &str, application: &std::path::Path) -> Session {
+        Self::start_with(driver, application, &[]).await
+    }
+
+    /// [`Session::start`], the application started with `args`.
+    pub async fn start_with(driver: &str, application: &std::path::Path, args: &[&str]) -> Session {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(120))
             .build()
@@ -32,7 +37,7 @@ impl Session {
                 .post(format!("{driver}/session"))
                 .json(&json!({"capabilities": {"alwaysMatch": {
                     "browserName": "wry",
-                    "tauri:options": {"application": application},
+                    "tauri:options": {"application": application, "args": args},
                 }}}))
                 .send()
                 .await;

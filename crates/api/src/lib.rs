@@ -33,7 +33,7 @@ use std::time::Duration;
 use postflow_core::{ApiError, Control, Disposition, Event, RunState, StatusKind};
 use postflow_queue::{Item, Queue, Status};
 use postflow_secrets::{DiscordWebhook, KeychainStatus, SecretKind, SecretStore};
-use postflow_service::{blocking_problems, queue_path, Report, ServiceHandle, PROJECT_NAME_KEY};
+use postflow_service::{blocking_problems, queue_path, Report, ServiceHandle};
 use postflow_settings::{Loaded, Paths, Settings};
 use tokio::sync::broadcast;
 
@@ -144,7 +144,7 @@ impl Api {
                 settings.ui.language,
                 std::time::Instant::now(),
             );
-            planner.set_project(api.inner.queue.state(PROJECT_NAME_KEY).ok().flatten());
+            planner.set_project(api.project_name());
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             loop {
                 let happened = tokio::select! {
@@ -171,7 +171,7 @@ impl Api {
                         Ok(Event::SettingsChanged) => {
                             let s = api.settings();
                             planner.set_settings(s.notifications.clone(), s.ui.language);
-                            planner.set_project(api.inner.queue.state(PROJECT_NAME_KEY).ok().flatten());
+                            planner.set_project(api.project_name());
                             None
                         }
                         Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => None,
@@ -291,6 +291,11 @@ impl Api {
         *lock(&self.inner.stopped_because) = why;
     }
 
+    /// The chosen project's name, once the service has read it.
+    fn project_name(&self) -> Option<String> {
+        postflow_service::project_name(&self.inner.queue, &self.settings().frameio.project_id)
+    }
+
     /// Whether the service can start on these settings (else why not).
     fn startable(&self, settings: &Settings) -> Result<(), String> {
         if let Some(p) = blocking_problems(settings).first() {
@@ -316,7 +321,7 @@ impl Api {
 
     pub async fn snapshot(&self) -> Result<Snapshot, ApiError> {
         let settings = self.settings();
-        let report = Report::gather(&self.inner.paths, &settings)?;
+        let report = Report::gather_brief(&self.inner.paths, &settings)?;
         let counts = self.inner.queue.counts()?;
         let count = |k: StatusKind| counts.get(&k).copied().unwrap_or(0);
         let hosted_running = self.hosted_running().await;
@@ -395,7 +400,7 @@ impl Api {
             account: self.account(),
             project: (!settings.frameio.project_id.is_empty()).then(|| ProjectView {
                 id: settings.frameio.project_id.clone(),
-                name: self.inner.queue.state(PROJECT_NAME_KEY).ok().flatten(),
+                name: self.project_name(),
             }),
             discord: self.discord_view(&settings, &report),
             counts: status_counts(&counts),

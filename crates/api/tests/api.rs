@@ -404,6 +404,15 @@ async fn a_project_switch_during_an_upload_finishes_it_once_and_sends_the_next_t
         Some(StatusKind::Uploading),
         "the switch (the service restarted on the new settings) came mid-upload"
     );
+    // The old project's name is never shown for the new one.
+    let shown = rig.api.snapshot().await.unwrap().project.unwrap();
+    assert_eq!(shown.id, second_project.project_id);
+    assert_ne!(shown.name.as_deref(), Some("Emulated Project"));
+    until("the new project's name", async || {
+        let name = rig.api.snapshot().await.unwrap().project?.name?;
+        (name == "Second Project").then_some(())
+    })
+    .await;
     until("the render in flight done", async || {
         (status_of(&rig.api, first).await == Some(StatusKind::Done)).then_some(())
     })

@@ -100,6 +100,8 @@ CREATE INDEX outbox_pending ON outbox (channel, sent_at, id);
         // The watched folder an item was found in (NULL: found before this
         // was kept; read from the current folder).
         M::up("ALTER TABLE items ADD COLUMN root TEXT;"),
+        // Errors of the last hour (health), without scanning the hour.
+        M::up("CREATE INDEX transitions_kind_at ON transitions (kind, at);"),
     ])
 }
 
@@ -641,6 +643,18 @@ impl Queue {
                 "SELECT COUNT(*) FROM (SELECT DISTINCT scene, shot FROM items WHERE kind = 'done' AND finished_at >= ?1)",
             )? as u64,
         })
+    }
+
+    /// Failures recorded since `since` (unix ms): [`Summary::errors`] alone,
+    /// through the `(kind, at)` index.
+    pub fn errors_since(&self, since: i64) -> Result<u64> {
+        let conn = self.conn();
+        let n: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM transitions WHERE kind = 'failed' AND at >= ?1",
+            [since],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
     }
 
     /// A failed, held or cancelled item goes back to the queue now.

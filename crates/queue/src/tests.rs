@@ -213,6 +213,10 @@ fn failed_items_are_due_at_their_retry_time_unless_they_need_action() {
         .collect();
     assert_eq!(due, [a]);
     assert_eq!(q.get(a).unwrap().unwrap().attempts, 1);
+    // The health's count of errors, alone or in the whole summary.
+    assert_eq!(q.errors_since(0).unwrap(), 3);
+    assert_eq!(q.summary_since(0).unwrap().errors, 3);
+    assert_eq!(q.errors_since(now_ms() + 60_000).unwrap(), 0);
     assert_eq!(q.retry_all_failed().unwrap(), 3);
     assert_eq!(q.counts().unwrap().get(&StatusKind::Queued), Some(&3));
 }

@@ -36,6 +36,19 @@ const ROOT_FOLDER_KEY: &str = "frameio.root_folder";
 const RESCAN_KEY: &str = "service.rescan_requested";
 /// The Frame.io project's name, remembered when the service resolves it.
 pub const PROJECT_NAME_KEY: &str = "frameio.project_name";
+
+/// The name of project `project_id` as the service last read it from
+/// Frame.io (kept per project: after a switch, the old project's name is
+/// never shown for the new one).
+pub fn project_name(queue: &Queue, project_id: &str) -> Option<String> {
+    if project_id.is_empty() {
+        return None;
+    }
+    queue
+        .state(&format!("{PROJECT_NAME_KEY}.{project_id}"))
+        .ok()
+        .flatten()
+}
 /// A heartbeat older than this means the service is not running.
 pub const HEARTBEAT_STALE: Duration = Duration::from_secs(15);
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
@@ -630,7 +643,7 @@ async fn root_folder(
         match client.project(project_id).await {
             Ok(project) => {
                 queue.set_state(&key, &project.root_folder_id)?;
-                queue.set_state(PROJECT_NAME_KEY, &project.name)?;
+                queue.set_state(&format!("{PROJECT_NAME_KEY}.{project_id}"), &project.name)?;
                 control.publish(Event::Connectivity {
                     online: true,
                     detail: None,

@@ -45,7 +45,28 @@ pub struct Report {
 }
 
 impl Report {
+    /// Everything `postflow status` and the health view show.
     pub fn gather(paths: &Paths, settings: &Settings) -> Result<Report, postflow_queue::Error> {
+        Self::gather_with(paths, settings, true)
+    }
+
+    /// What the one-glance snapshot needs, refreshed every few seconds by a
+    /// running app: the last hour only as far as health needs it (its
+    /// errors, counted through an index), not what was processed in it (a
+    /// scan of every recent transition: after a large batch, the bulk of
+    /// an idle app's CPU).
+    pub fn gather_brief(
+        paths: &Paths,
+        settings: &Settings,
+    ) -> Result<Report, postflow_queue::Error> {
+        Self::gather_with(paths, settings, false)
+    }
+
+    fn gather_with(
+        paths: &Paths,
+        settings: &Settings,
+        whole_hour: bool,
+    ) -> Result<Report, postflow_queue::Error> {
         let queue = Queue::open(&queue_path(paths))?;
         let now = now_ms();
         let beat: Option<Heartbeat> = heartbeat(&queue);
@@ -67,7 +88,14 @@ impl Report {
                 )
             })
             .count() as u64;
-        let last_hour = queue.summary_since(now - 3_600_000)?;
+        let last_hour = if whole_hour {
+            queue.summary_since(now - 3_600_000)?
+        } else {
+            Summary {
+                errors: queue.errors_since(now - 3_600_000)?,
+                ..Summary::default()
+            }
+        };
         let (disk_free_bytes, disk_total_bytes) = disk_space(&settings.watch.root).unzip();
         let mut report = Report {
             running,
