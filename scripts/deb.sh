@@ -24,6 +24,10 @@ if [ "${1:-}" = "--debug" ]; then
 fi
 bash scripts/build-ui.sh
 export CARGO_TARGET_DIR="${POSTFLOW_DEB_TARGET:-${CARGO_TARGET_DIR:-$root/target}-deb}"
-(cd src-tauri && "$root/ui/node_modules/.bin/tauri" build --ci --bundles deb "${args[@]}" >&2)
+# Debian wants a lowercase package name: Tauri makes it from productName
+# ("PostFlow" would give "post-flow"), so the bundle is built as "postflow"
+# and its desktop entry (src-tauri/postflow.desktop) still says PostFlow.
+linux='{"productName": "postflow", "bundle": {"linux": {"deb": {"desktopTemplate": "postflow.desktop"}}}}'
+(cd src-tauri && "$root/ui/node_modules/.bin/tauri" build --ci --bundles deb --config "$linux" "${args[@]}" >&2)
 deb=$(ls -t "$CARGO_TARGET_DIR/$profile/bundle/deb/"*.deb | head -1)
 echo "$deb"

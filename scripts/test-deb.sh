@@ -14,6 +14,7 @@ deb=$(bash scripts/deb.sh "$@" | tail -1)
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 pkg=$(dpkg-deb -f "$deb" Package)
+[ "$pkg" = postflow ] || { echo "[deb] FAILED: the package is named $pkg, not postflow" >&2; exit 1; }
 echo "[deb] $deb: package $pkg, depends on: $(dpkg-deb -f "$deb" Depends)" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get install -y -qq --no-install-recommends "$deb" >/dev/null
@@ -30,6 +31,7 @@ grep -qx /usr/bin/postflow-app <<<"$files" || fail "no /usr/bin/postflow-app in 
 desktop=$(grep '^/usr/share/applications/.*\.desktop$' <<<"$files" | head -1)
 [ -n "$desktop" ] || fail "no desktop entry"
 grep -q '^Exec=postflow-app' "$desktop" || fail "the desktop entry does not start postflow-app: $(cat "$desktop")"
+grep -qx 'Name=PostFlow' "$desktop" || fail "the desktop entry is not named PostFlow: $(cat "$desktop")"
 grep -q '^/usr/share/icons/hicolor/.*/apps/.*\.png$' <<<"$files" || fail "no icons"
 
 printf '[ui]\nstart_minimized = true\nstart_at_login = false\n' > "$scratch/settings.toml"
