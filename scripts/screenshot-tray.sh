@@ -56,17 +56,18 @@ env HOME="$WORK/home" XDG_CACHE_HOME="$WORK/cache" POSTFLOW_CONFIG="$WORK/settin
   POSTFLOW_DATA_DIR="$WORK/data" POSTFLOW_LOG_DIR="$WORK/logs" POSTFLOW_FRAMEIO_TOKEN="$(field token)" \
   "$TARGET/postflow-app" > "$WORK/app.log" 2>&1 &
 sleep 12
-tray=$(xdotool search --class trayer | head -1)
-eval "$(xdotool getwindowgeometry --shell "$tray")"
-xdotool mousemove $((X + WIDTH - 16)) $((Y + 16)) click 1
+# The icon sits at the screen's top right corner, in trayer's strip.
+xdotool mousemove 1007 16
+sleep 0.5
+xdotool click 1
 sleep 2
-import -window root "$WORK/screen.png"
+# The top right corner: the tray and its open menu.
+import -window root -crop 460x400+564+0 +repage "$WORK/screen.png"
 SESSION
   WORK="$work" TARGET="$target" LANG_UI="$lang" \
     xvfb-run -a -s '-screen 0 1024x640x24' dbus-run-session -- bash "$work/session.sh" 2>/dev/null || true
   if [ -s "$work/screen.png" ]; then
-    # The top right corner: the tray and its open menu.
-    convert "$work/screen.png" -crop 460x400+564+0 +repage "$root/docs/screenshots/tray-menu-$lang.png"
+    cp "$work/screen.png" "$root/docs/screenshots/tray-menu-$lang.png"
     echo "docs/screenshots/tray-menu-$lang.png" >&2
   else
     echo "no screenshot for $lang (see $work)" >&2

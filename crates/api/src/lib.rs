@@ -211,10 +211,15 @@ impl Api {
                     }
                     Err(e) => tracing::debug!("snapshot not read: {}", e.message),
                 }
-                drop(api);
                 // The next change, or the periodic refresh, whichever first;
                 // then a moment to gather a burst of events into one read.
-                let refresh = tokio::time::sleep(Duration::from_secs(5));
+                // Hosting, every change here is an event and the refresh
+                // only catches what other processes wrote (a terminal's
+                // pause, which the service also turns into an event);
+                // steering another process, its heartbeat is all there is.
+                let every = if api.inner.host { 15 } else { 5 };
+                drop(api);
+                let refresh = tokio::time::sleep(Duration::from_secs(every));
                 tokio::pin!(refresh);
                 loop {
                     tokio::select! {
@@ -322,7 +327,10 @@ impl Api {
     pub async fn snapshot(&self) -> Result<Snapshot, ApiError> {
         let settings = self.settings();
         let report = Report::gather_brief(&self.inner.paths, &settings)?;
-        let counts = self.inner.queue.counts()?;
+        // The report's counts (one GROUP BY over every item is enough).
+        let counts: std::collections::BTreeMap<StatusKind, u64> = (report.counts.iter())
+            .filter_map(|(k, n)| Some((StatusKind::parse(k)?, *n)))
+            .collect();
         let count = |k: StatusKind| counts.get(&k).copied().unwrap_or(0);
         let hosted_running = self.hosted_running().await;
         let running = hosted_running || report.running;
