@@ -24,7 +24,7 @@ use postflow_discord_fake::{DiscordFake, WEBHOOK_ID, WEBHOOK_TOKEN};
 use postflow_frameio_emulator::{Emulator, EmulatorConfig, RateLimits};
 
 mod support;
-use support::desktop::{built, can_run, Killed};
+use support::desktop::{built, can_run};
 use support::webdriver::Session;
 
 const CLIENT_ID: &str = "postflow-e2e";
@@ -67,15 +67,49 @@ async fn shot(session: &Session, name: &str) {
 /// One app under WebDriver at a time (two cores).
 static ONE_APP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// tauri-driver on a free port, with the app's environment `env`.
-fn driver(env: &[(&str, std::ffi::OsString)]) -> (Killed, String) {
+/// tauri-driver and the WebKitWebDriver it starts, in a process group of
+/// their own: ended together, with the app, when the test ends.
+struct Driver {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+}
+
+/// tauri-driver on a free port, its WebKitWebDriver on another (each test
+/// its own: a WebKitWebDriver left on the default port would launch the
+/// app with an earlier test's environment), the app's environment `env`.
+fn driver(env: &[(&str, std::ffi::OsString)], remove: &[&str]) -> Driver {
+    use std::os::unix::process::CommandExt;
     let port = free_port();
     let mut cmd = Command::new("tauri-driver");
-    cmd.args(["--port", &port.to_string()]);
+    cmd.args([
+        "--port",
+        &port.to_string(),
+        "--native-port",
+        &free_port().to_string(),
+    ])
+    .process_group(0)
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null());
     for (k, v) in env {
         cmd.env(k, v);
     }
-    (Killed::spawn(&mut cmd), format!("http://127.0.0.1:{port}"))
+    for k in remove {
+        cmd.env_remove(k);
+    }
+    Driver {
+        child: cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start tauri-driver: {e}")),
+        url: format!("http://127.0.0.1:{port}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,36 +152,31 @@ async fn first_run_sign_in_project_and_a_render_uploaded_through_the_real_app() 
     let opened = home.join("opened.txt");
     fake_browser(&bin, &opened);
 
-    let driver_port = free_port();
     let path = format!(
         "{}:{}",
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let _driver = Killed::spawn(
-        Command::new("tauri-driver")
-            .args(["--port", &driver_port.to_string()])
-            .env("PATH", path)
-            .env("HOME", home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
-            .env("XDG_CACHE_HOME", home.join(".cache"))
-            .env("XDG_DATA_HOME", home.join(".local/share"))
-            .env("POSTFLOW_CONFIG", &config)
-            .env("POSTFLOW_DATA_DIR", home.join("data"))
-            .env("POSTFLOW_LOG_DIR", home.join("logs"))
-            .env("POSTFLOW_DISCORD_API_BASE", discord.base_url())
-            .env(
+    let driver = driver(
+        &[
+            ("PATH", path.into()),
+            ("HOME", home.into()),
+            ("XDG_CONFIG_HOME", home.join(".config").into()),
+            ("XDG_CACHE_HOME", home.join(".cache").into()),
+            ("XDG_DATA_HOME", home.join(".local/share").into()),
+            ("POSTFLOW_CONFIG", config.clone().into()),
+            ("POSTFLOW_DATA_DIR", home.join("data").into()),
+            ("POSTFLOW_LOG_DIR", home.join("logs").into()),
+            ("POSTFLOW_DISCORD_API_BASE", discord.base_url().into()),
+            (
                 "POSTFLOW_KEYCHAIN_SERVICE",
-                format!("io.postflow.test.e2e-app.{}", std::process::id()),
-            )
-            .env_remove("POSTFLOW_FRAMEIO_TOKEN")
-            .env("NO_COLOR", "1"),
+                format!("io.postflow.test.e2e-app.{}", std::process::id()).into(),
+            ),
+            ("NO_COLOR", "1".into()),
+        ],
+        &["POSTFLOW_FRAMEIO_TOKEN"],
     );
-    let session = Session::start(
-        &format!("http://127.0.0.1:{driver_port}"),
-        &built("postflow-app"),
-    )
-    .await;
+    let session = Session::start(&driver.url, &built("postflow-app")).await;
 
     // 1. The folder.
     session.wait("#first-run", 60).await;
@@ -388,17 +417,20 @@ async fn the_demo_runs_the_app_on_the_emulator_and_says_so() {
     )
     .unwrap();
     let before = std::fs::read_to_string(&config).unwrap();
-    let (_driver, url) = driver(&[
-        ("HOME", home.into()),
-        ("XDG_CONFIG_HOME", home.join(".config").into()),
-        ("XDG_CACHE_HOME", home.join(".cache").into()),
-        ("XDG_DATA_HOME", home.join(".local/share").into()),
-        ("POSTFLOW_CONFIG", config.clone().into()),
-        ("POSTFLOW_DATA_DIR", home.join("data").into()),
-        ("POSTFLOW_LOG_DIR", home.join("logs").into()),
-        ("NO_COLOR", "1".into()),
-    ]);
-    let session = Session::start_with(&url, &built("postflow-app"), &["--demo"]).await;
+    let driver = driver(
+        &[
+            ("HOME", home.into()),
+            ("XDG_CONFIG_HOME", home.join(".config").into()),
+            ("XDG_CACHE_HOME", home.join(".cache").into()),
+            ("XDG_DATA_HOME", home.join(".local/share").into()),
+            ("POSTFLOW_CONFIG", config.clone().into()),
+            ("POSTFLOW_DATA_DIR", home.join("data").into()),
+            ("POSTFLOW_LOG_DIR", home.join("logs").into()),
+            ("NO_COLOR", "1".into()),
+        ],
+        &["POSTFLOW_FRAMEIO_TOKEN"],
+    );
+    let session = Session::start_with(&driver.url, &built("postflow-app"), &["--demo"]).await;
     // The window opens (a demo is there to be seen), labelled as a demo.
     session.wait("[data-testid=demo-banner]", 60).await;
     // The first sample render reaches the emulator.
