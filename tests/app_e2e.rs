@@ -24,7 +24,7 @@ use postflow_discord_fake::{DiscordFake, WEBHOOK_ID, WEBHOOK_TOKEN};
 use postflow_frameio_emulator::{Emulator, EmulatorConfig, RateLimits};
 
 mod support;
-use support::desktop::{built, can_run};
+use support::desktop::{app_env, built, can_run};
 use support::webdriver::Session;
 
 const CLIENT_ID: &str = "postflow-e2e";
@@ -157,25 +157,10 @@ async fn first_run_sign_in_project_and_a_render_uploaded_through_the_real_app() 
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let driver = driver(
-        &[
-            ("PATH", path.into()),
-            ("HOME", home.into()),
-            ("XDG_CONFIG_HOME", home.join(".config").into()),
-            ("XDG_CACHE_HOME", home.join(".cache").into()),
-            ("XDG_DATA_HOME", home.join(".local/share").into()),
-            ("POSTFLOW_CONFIG", config.clone().into()),
-            ("POSTFLOW_DATA_DIR", home.join("data").into()),
-            ("POSTFLOW_LOG_DIR", home.join("logs").into()),
-            ("POSTFLOW_DISCORD_API_BASE", discord.base_url().into()),
-            (
-                "POSTFLOW_KEYCHAIN_SERVICE",
-                format!("io.postflow.test.e2e-app.{}", std::process::id()).into(),
-            ),
-            ("NO_COLOR", "1".into()),
-        ],
-        &["POSTFLOW_FRAMEIO_TOKEN"],
-    );
+    let mut env = app_env(home, &config);
+    env.push(("PATH", path.into()));
+    env.push(("POSTFLOW_DISCORD_API_BASE", discord.base_url().into()));
+    let driver = driver(&env, &["POSTFLOW_FRAMEIO_TOKEN"]);
     let session = Session::start(&driver.url, &built("postflow-app")).await;
 
     // 1. The folder.
@@ -417,19 +402,7 @@ async fn the_demo_runs_the_app_on_the_emulator_and_says_so() {
     )
     .unwrap();
     let before = std::fs::read_to_string(&config).unwrap();
-    let driver = driver(
-        &[
-            ("HOME", home.into()),
-            ("XDG_CONFIG_HOME", home.join(".config").into()),
-            ("XDG_CACHE_HOME", home.join(".cache").into()),
-            ("XDG_DATA_HOME", home.join(".local/share").into()),
-            ("POSTFLOW_CONFIG", config.clone().into()),
-            ("POSTFLOW_DATA_DIR", home.join("data").into()),
-            ("POSTFLOW_LOG_DIR", home.join("logs").into()),
-            ("NO_COLOR", "1".into()),
-        ],
-        &["POSTFLOW_FRAMEIO_TOKEN"],
-    );
+    let driver = driver(&app_env(home, &config), &["POSTFLOW_FRAMEIO_TOKEN"]);
     let session = Session::start_with(&driver.url, &built("postflow-app"), &["--demo"]).await;
     // The window opens (a demo is there to be seen), labelled as a demo.
     session.wait("[data-testid=demo-banner]", 60).await;

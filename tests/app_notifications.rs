@@ -120,6 +120,20 @@ fn has_owner(name: &str) -> bool {
     String::from_utf8_lossy(&out.stdout).contains("true")
 }
 
+/// dunst with its defaults (isolated from the user's own config), once it
+/// owns `org.freedesktop.Notifications` on the session bus.
+fn notification_server(home: &std::path::Path) -> Killed {
+    let dunst = Killed::spawn(
+        Command::new("dunst")
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("HOME", home),
+    );
+    wait("the notification server", Duration::from_secs(20), || {
+        has_owner("org.freedesktop.Notifications")
+    });
+    dunst
+}
+
 /// Whether a top-level window named PostFlow is on the screen.
 fn window_open() -> bool {
     let out = Command::new("xwininfo")
@@ -166,15 +180,7 @@ async fn a_backlog_is_one_notification_and_a_failure_is_told_once_not_per_retry(
     let _watcher = Killed::spawn(&mut Command::new("status-notifier-watcher"));
     let mut monitor = Monitor::start();
     let home = tempfile::tempdir().unwrap();
-    // dunst with its defaults, isolated from the user's own config.
-    let _dunst = Killed::spawn(
-        Command::new("dunst")
-            .env("XDG_CONFIG_HOME", home.path().join(".config"))
-            .env("HOME", home.path()),
-    );
-    wait("the notification server", Duration::from_secs(20), || {
-        has_owner("org.freedesktop.Notifications")
-    });
+    let _dunst = notification_server(home.path());
 
     let emu = Emulator::start(EmulatorConfig {
         rate_limits: RateLimits::unlimited(),
@@ -278,14 +284,7 @@ async fn without_a_tray_host_the_app_says_so_once_and_opens_its_window() {
     );
     let mut monitor = Monitor::start();
     let home = tempfile::tempdir().unwrap();
-    let _dunst = Killed::spawn(
-        Command::new("dunst")
-            .env("XDG_CONFIG_HOME", home.path().join(".config"))
-            .env("HOME", home.path()),
-    );
-    wait("the notification server", Duration::from_secs(20), || {
-        has_owner("org.freedesktop.Notifications")
-    });
+    let _dunst = notification_server(home.path());
     wait("no window before", Duration::from_secs(20), || {
         !window_open()
     });

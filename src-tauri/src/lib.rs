@@ -108,7 +108,6 @@ pub fn run() {
         let demo = demo.clone();
         tauri::async_runtime::spawn(async move { demo.play().await });
     }
-    let demo_mode = demo.is_some();
     let return_after_demo = demo_mode && std::env::args().any(|a| a == DEMO_RETURN_ARG);
     let state = AppState {
         api,
@@ -148,7 +147,7 @@ pub fn run() {
             if no_tray {
                 // Said once per start: the log, a notification, and the
                 // window (a PostFlow in the tray only would be invisible).
-                tracing::warn!("no tray host on this desktop (no StatusNotifierWatcher on the session bus): PostFlow keeps working; its window and notifications tell");
+                tracing::warn!("no tray host on this desktop (neither a StatusNotifierWatcher on the session bus nor an X11 system tray): PostFlow keeps working; its window and notifications tell");
                 notices::show_once(app.handle(), tray::no_tray_notice(&app.state::<AppState>().api));
             }
             if !start_minimized || no_tray {

@@ -61,24 +61,31 @@ impl Drop for Killed {
     }
 }
 
-/// The desktop app, with everything it reads and writes inside `home`
-/// (its own keychain service name too) and the Frame.io token in the
-/// environment.
+/// The environment that keeps the desktop app inside `home`: everything
+/// it reads and writes, its own keychain service name.
+pub fn app_env(home: &Path, config: &Path) -> Vec<(&'static str, std::ffi::OsString)> {
+    vec![
+        ("HOME", home.into()),
+        ("XDG_CONFIG_HOME", home.join(".config").into()),
+        ("XDG_CACHE_HOME", home.join(".cache").into()),
+        ("XDG_DATA_HOME", home.join(".local/share").into()),
+        ("POSTFLOW_CONFIG", config.into()),
+        ("POSTFLOW_DATA_DIR", home.join("data").into()),
+        ("POSTFLOW_LOG_DIR", home.join("logs").into()),
+        (
+            "POSTFLOW_KEYCHAIN_SERVICE",
+            format!("io.postflow.test.app.{}", std::process::id()).into(),
+        ),
+        ("NO_COLOR", "1".into()),
+    ]
+}
+
+/// The desktop app, isolated in `home` ([`app_env`]), with the Frame.io
+/// token in the environment.
 pub fn app(home: &Path, config: &Path, token: &str) -> Command {
     let mut cmd = Command::new(built("postflow-app"));
-    cmd.env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_CACHE_HOME", home.join(".cache"))
-        .env("XDG_DATA_HOME", home.join(".local/share"))
-        .env("POSTFLOW_CONFIG", config)
-        .env("POSTFLOW_DATA_DIR", home.join("data"))
-        .env("POSTFLOW_LOG_DIR", home.join("logs"))
+    cmd.envs(app_env(home, config))
         .env("POSTFLOW_FRAMEIO_TOKEN", token)
-        .env(
-            "POSTFLOW_KEYCHAIN_SERVICE",
-            format!("io.postflow.test.app.{}", std::process::id()),
-        )
-        .env("NO_COLOR", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     cmd

@@ -326,7 +326,7 @@ impl Api {
 
     pub async fn snapshot(&self) -> Result<Snapshot, ApiError> {
         let settings = self.settings();
-        let report = Report::gather_brief(&self.inner.paths, &settings)?;
+        let report = Report::gather_brief(&self.inner.queue, &settings)?;
         // The report's counts (one GROUP BY over every item is enough).
         let counts: std::collections::BTreeMap<StatusKind, u64> = (report.counts.iter())
             .filter_map(|(k, n)| Some((StatusKind::parse(k)?, *n)))

@@ -355,6 +355,19 @@ async fn an_unmounted_filespace_at_start_is_offline_and_waited_out() {
     api.shutdown().await;
 }
 
+/// A 12 MiB render `name` (bytes cycling modulo `modulo`) under a 24
+/// Mbit/s cap, once its upload has sent bytes: about 4 s of upload left to
+/// change the settings in. Returns its content.
+async fn slow_upload_under_way(rig: &Rig, name: &str, modulo: u32) -> Vec<u8> {
+    let mut settings = rig.api.settings();
+    settings.transfers.bandwidth_limit_mbps = 24;
+    rig.api.save_settings(settings).await.unwrap();
+    let content: Vec<u8> = (0..12u32 << 20).map(|i| (i % modulo) as u8).collect();
+    std::fs::write(rig.root.join(name), &content).unwrap();
+    uploading_with_bytes(&rig.api, name).await;
+    content
+}
+
 /// The item of `name`, once it shows `bytes_sent > 0` while uploading.
 async fn uploading_with_bytes(api: &Api, name: &str) {
     until("the upload under way", async || {
@@ -378,13 +391,8 @@ async fn uploading_with_bytes(api: &Api, name: &str) {
 async fn a_project_switch_during_an_upload_finishes_it_once_and_sends_the_next_to_the_new_project()
 {
     let rig = rig().await;
-    let mut settings = rig.api.settings();
-    settings.transfers.bandwidth_limit_mbps = 24;
-    rig.api.save_settings(settings).await.unwrap();
     let first = "SC08_SWAP_0001_V001.mov";
-    let content: Vec<u8> = (0..12u32 << 20).map(|i| (i % 251) as u8).collect();
-    std::fs::write(rig.root.join(first), &content).unwrap();
-    uploading_with_bytes(&rig.api, first).await;
+    let content = slow_upload_under_way(&rig, first, 251).await;
 
     let second_project = rig.emu.add_project("Second Project");
     rig.api
@@ -458,13 +466,8 @@ async fn a_project_switch_during_an_upload_finishes_it_once_and_sends_the_next_t
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_watch_root_change_during_an_upload_finishes_it_once_and_watches_the_new_folder() {
     let rig = rig().await;
-    let mut settings = rig.api.settings();
-    settings.transfers.bandwidth_limit_mbps = 24;
-    rig.api.save_settings(settings).await.unwrap();
     let first = "SC09_MOVE_0001_V001.mov";
-    let content: Vec<u8> = (0..12u32 << 20).map(|i| (i % 241) as u8).collect();
-    std::fs::write(rig.root.join(first), &content).unwrap();
-    uploading_with_bytes(&rig.api, first).await;
+    let content = slow_upload_under_way(&rig, first, 241).await;
 
     let new_root = rig.root.parent().unwrap().join("OTHER_BY_SHOT");
     std::fs::create_dir_all(&new_root).unwrap();

@@ -47,29 +47,28 @@ pub struct Report {
 impl Report {
     /// Everything `postflow status` and the health view show.
     pub fn gather(paths: &Paths, settings: &Settings) -> Result<Report, postflow_queue::Error> {
-        Self::gather_with(paths, settings, true)
+        Self::gather_with(&Queue::open(&queue_path(paths))?, settings, true)
     }
 
     /// What the one-glance snapshot needs, refreshed every few seconds by a
     /// running app: the last hour only as far as health needs it (its
     /// errors, counted through an index), not what was processed in it (a
     /// scan of every recent transition: after a large batch, the bulk of
-    /// an idle app's CPU).
+    /// an idle app's CPU). Read through the caller's open `queue`.
     pub fn gather_brief(
-        paths: &Paths,
+        queue: &Queue,
         settings: &Settings,
     ) -> Result<Report, postflow_queue::Error> {
-        Self::gather_with(paths, settings, false)
+        Self::gather_with(queue, settings, false)
     }
 
     fn gather_with(
-        paths: &Paths,
+        queue: &Queue,
         settings: &Settings,
         whole_hour: bool,
     ) -> Result<Report, postflow_queue::Error> {
-        let queue = Queue::open(&queue_path(paths))?;
         let now = now_ms();
-        let beat: Option<Heartbeat> = heartbeat(&queue);
+        let beat: Option<Heartbeat> = heartbeat(queue);
         let running = beat.as_ref().is_some_and(|b| {
             !b.stopped && now - b.at < HEARTBEAT_STALE.as_millis() as i64 && process_alive(b.pid)
         });
@@ -104,7 +103,7 @@ impl Report {
             cpu_percent: live.map(|b| b.cpu_percent),
             rss_bytes: live.map(|b| b.rss_bytes),
             paused: queue.state(postflow_engine::PAUSED_KEY)?.as_deref() == Some("true"),
-            paused_until: crate::paused_until(&queue),
+            paused_until: crate::paused_until(queue),
             service_paused: live.map(|b| b.paused),
             frameio_online: live.map(|b| b.frameio_online),
             filespace_online: live.map(|b| b.filespace_online),
@@ -120,7 +119,7 @@ impl Report {
             discord: DiscordReport {
                 enabled: settings.discord.enabled,
                 outbox: queue.outbox_summary(postflow_engine::DISCORD_CHANNEL)?,
-                problem: notifier::problem(&queue).filter(|_| settings.discord.enabled),
+                problem: notifier::problem(queue).filter(|_| settings.discord.enabled),
             },
             health: 100,
             problems: Vec::new(),
