@@ -14,7 +14,9 @@
 #               are open), for the app's tests under Xvfb
 #   app e2e:    webkit2gtk-driver (WebKitWebDriver) and tauri-driver (built
 #               with cargo install into a cache outside the clone): the real
-#               app driven through WebDriver
+#               app driven through WebDriver; python3-gi gir1.2-atspi-2.0
+#               at-spi2-core xdotool (the native folder picker, outside the webview,
+#               driven through the accessibility bus)
 #   browser:    chromium fonts-dejavu-core (the web UI's tests; playwright-core
 #               drives Debian's Chromium, it never downloads a browser)
 #   web UI:     Node.js >= 20.19 (Vite 8); when the machine's is missing or
@@ -31,7 +33,7 @@ PACKAGES=(
   chromium fonts-dejavu-core
   python3 python3-venv
   haskell-status-notifier-item-utils dunst libglib2.0-bin x11-utils
-  webkit2gtk-driver
+  webkit2gtk-driver python3-gi gir1.2-atspi-2.0 at-spi2-core xdotool
 )
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }

@@ -3,7 +3,8 @@
 //! Frame.io emulator (its IMS signs in) and the fake Discord, with a real
 //! keychain (gnome-keyring in the suite's D-Bus session):
 //!
-//! first run → the BY_SHOT folder typed → "Sign in to Frame.io" (the
+//! first run → the BY_SHOT folder chosen in the native GTK picker (driven
+//! through the accessibility bus) → "Sign in to Frame.io" (the
 //! "browser" is a script on PATH as `xdg-open`, following the authorize
 //! URL to PostFlow's loopback redirect) → a project picked → the Discord
 //! webhook tested → the summary → a render dropped into BY_SHOT → the shot
@@ -12,9 +13,9 @@
 //! Also: the window can call PostFlow's commands and nothing else (no
 //! plugin permission: opener, notification, dialog and shell are refused).
 //!
-//! The native folder picker (`#first-run-folder-choose`, a GTK dialog
-//! outside the webview) is not driven here: WebDriver reaches the webview
-//! only. The folder is typed into the same field the picker fills.
+//! The native folder picker (`#first-run-folder-choose`) is a GTK dialog
+//! outside the webview, which WebDriver cannot reach: the test drives it
+//! through AT-SPI (`support/gtk-pick-folder.py`), as a screen reader would.
 
 use std::path::Path;
 use std::process::Command;
@@ -167,10 +168,31 @@ async fn first_run_sign_in_project_and_a_render_uploaded_through_the_real_app() 
     session.wait("#first-run", 60).await;
     session.wait("[data-step=folder]", 10).await;
     shot(&session, "app-first-run-folder").await;
-    let folder = session.wait("#first-run-folder", 10).await;
     session
-        .type_into(&folder, &root.display().to_string())
+        .click(&session.wait("#first-run-folder-choose", 10).await)
         .await;
+    pick_in_native_dialog(&root).await;
+    let mut picked = String::new();
+    for _ in 0..100 {
+        picked = session
+            .execute(
+                "return document.querySelector('#first-run-folder').value",
+                vec![],
+            )
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if picked == root.display().to_string() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        picked,
+        root.display().to_string(),
+        "the folder chosen in the native picker fills the field"
+    );
     session
         .click(&session.wait("#first-run-folder-save", 10).await)
         .await;
@@ -425,5 +447,29 @@ async fn the_demo_runs_the_app_on_the_emulator_and_says_so() {
                 .is_empty()
         },
         "the user's queue has none of the demo's items"
+    );
+}
+
+/// Chooses `folder` in the app's open GTK folder picker through AT-SPI
+/// (`support/gtk-pick-folder.py`): WebDriver reaches the webview only.
+async fn pick_in_native_dialog(folder: &Path) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/gtk-pick-folder.py");
+    let folder = folder.to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        // Debian's python3, where python3-gi is (not a pyenv one).
+        Command::new("/usr/bin/python3")
+            .arg(&script)
+            .arg("postflow")
+            .arg(&folder)
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("python3 runs the AT-SPI picker driver");
+    assert!(
+        out.status.success(),
+        "the native folder picker was driven: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
 }

@@ -41,8 +41,15 @@ pub async fn pick_folder<R: Runtime>(
         .dialog()
         .file()
         .set_title(crate::pick_folder_title(&state.api));
-    if current.is_dir() {
-        dialog = dialog.set_directory(&current);
+    // Open where the person is: the folder already set, else their home.
+    // With no folder given, GTK opens on "Recent", where a folder cannot be
+    // chosen until the person navigates away.
+    use tauri::Manager;
+    let start = Some(current)
+        .filter(|c| c.is_dir())
+        .or_else(|| app.path().home_dir().ok().filter(|h| h.is_dir()));
+    if let Some(start) = start {
+        dialog = dialog.set_directory(start);
     }
     dialog.pick_folder(move |folder| {
         let _ = sender.send(folder);
