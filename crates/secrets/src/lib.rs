@@ -4,7 +4,9 @@
 //! Secrets live in the OS keychain (macOS Keychain, Windows Credential
 //! Manager, the Secret Service on Linux: gnome-keyring, KWallet). When no
 //! keychain is reachable (a headless server), the store says so plainly and
-//! accepts secrets from environment variables only, never from a file.
+//! accepts secrets from environment variables and from systemd credentials
+//! (`$CREDENTIALS_DIRECTORY`, see [`credentials`]) only, never from a file of
+//! PostFlow's own. Order: environment, credential, keychain.
 //!
 //! A secret never reaches a log, an error message or the UI whole: secret
 //! types redact themselves in `Debug`, [`DiscordWebhook::masked`] is the only
@@ -12,10 +14,13 @@
 //! registered with [`redact`] so the log writer scrubs it as a last line of
 //! defence.
 
+pub mod credentials;
 pub mod redact;
 mod webhook;
 
 use std::fmt;
+use std::path::PathBuf;
+use std::sync::Mutex;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -60,6 +65,25 @@ impl SecretKind {
             SecretKind::GuiKey => GUI_KEY_VARS,
         }
     }
+
+    /// The systemd credential's name (`LoadCredential=<name>:<file>`), a
+    /// file in `$CREDENTIALS_DIRECTORY`. The Frame.io one holds a static
+    /// token: a renewable sign-in rotates its refresh token, which a
+    /// read-only credential cannot keep.
+    pub fn credential(self) -> &'static str {
+        match self {
+            SecretKind::FrameioTokens => "frameio-token",
+            SecretKind::DiscordWebhook => "discord-webhook",
+            SecretKind::GuiKey => "gui-key",
+        }
+    }
+
+    /// Every kind, in the order `postflow service install` lists them.
+    pub const ALL: [SecretKind; 3] = [
+        SecretKind::FrameioTokens,
+        SecretKind::DiscordWebhook,
+        SecretKind::GuiKey,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -119,6 +143,8 @@ struct StoredTokens {
 pub enum Origin {
     Keychain,
     Environment(&'static str),
+    /// A systemd credential (`$CREDENTIALS_DIRECTORY/<name>`).
+    Credential(&'static str),
 }
 
 impl fmt::Display for Origin {
@@ -126,6 +152,7 @@ impl fmt::Display for Origin {
         match self {
             Origin::Keychain => f.write_str("the OS keychain"),
             Origin::Environment(var) => write!(f, "the environment variable {var}"),
+            Origin::Credential(name) => write!(f, "the systemd credential {name}"),
         }
     }
 }
@@ -143,14 +170,20 @@ pub enum KeychainStatus {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
-    #[error("no OS keychain is reachable ({reason}); on a headless server, set {vars} in the service's environment instead")]
-    NoKeychain { reason: String, vars: String },
+    #[error("no OS keychain is reachable ({reason}); on a headless server, give it to the service as the systemd credential {credential} (LoadCredential=) or set {vars} in its environment instead")]
+    NoKeychain {
+        reason: String,
+        vars: String,
+        credential: &'static str,
+    },
     #[error("the OS keychain refused the request: {0}")]
     Keychain(String),
     #[error("the stored {0} is damaged; set it again")]
     Corrupt(&'static str),
     #[error("{var} is set but {problem}")]
     BadEnvironment { var: &'static str, problem: String },
+    #[error("the systemd credential {name} {problem}")]
+    BadCredential { name: &'static str, problem: String },
     #[error(transparent)]
     Webhook(#[from] WebhookError),
 }
@@ -171,7 +204,8 @@ impl SecretError {
             SecretError::Keychain(_) => Transient,
             SecretError::NoKeychain { .. }
             | SecretError::Corrupt(_)
-            | SecretError::BadEnvironment { .. } => NeedsUser,
+            | SecretError::BadEnvironment { .. }
+            | SecretError::BadCredential { .. } => NeedsUser,
             SecretError::Webhook(_) => Permanent,
         }
     }
@@ -184,6 +218,7 @@ impl From<SecretError> for postflow_core::ApiError {
             SecretError::NoKeychain { .. } => "start a keychain (Secret Service) for this session, or set the variables named above",
             SecretError::Corrupt(_) => "store it again",
             SecretError::BadEnvironment { .. } => "correct the variable in the service's environment",
+            SecretError::BadCredential { .. } => "write the value alone in the credential's file (`install -m 0400`), then restart the service",
             SecretError::Webhook(_) => "paste the webhook URL from Discord: Server Settings → Integrations → Webhooks → Copy Webhook URL",
         };
         postflow_core::ApiError::new(e.disposition(), e.to_string()).with_fix(fix)
@@ -198,6 +233,10 @@ pub struct SecretStore {
     service: String,
     keychain: KeychainStatus,
     env: EnvSource,
+    /// `$CREDENTIALS_DIRECTORY`, read once when the store opens.
+    credentials: Option<PathBuf>,
+    /// Credentials already warned about (each is read again on every use).
+    warned: Mutex<Vec<&'static str>>,
 }
 
 impl fmt::Debug for SecretStore {
@@ -205,6 +244,7 @@ impl fmt::Debug for SecretStore {
         f.debug_struct("SecretStore")
             .field("service", &self.service)
             .field("keychain", &self.keychain)
+            .field("credentials", &self.credentials)
             .finish_non_exhaustive()
     }
 }
@@ -235,10 +275,26 @@ impl SecretStore {
                 "no OS keychain ({reason}): secrets are read from environment variables only"
             ),
         }
+        Self::with_parts(service, keychain, env)
+    }
+
+    fn with_parts(
+        service: &str,
+        keychain: KeychainStatus,
+        env: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        let credentials = env(credentials::DIRECTORY_VAR)
+            .filter(|d| !d.trim().is_empty())
+            .map(PathBuf::from);
+        if let Some(dir) = &credentials {
+            tracing::debug!(dir = %dir.display(), "reading systemd credentials");
+        }
         Self {
             service: service.to_string(),
             keychain,
             env: Box::new(env),
+            credentials,
+            warned: Mutex::new(Vec::new()),
         }
     }
 
@@ -247,13 +303,13 @@ impl SecretStore {
         reason: &str,
         env: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
     ) -> Self {
-        Self {
-            service: SERVICE.to_string(),
-            keychain: KeychainStatus::Unavailable {
+        Self::with_parts(
+            SERVICE,
+            KeychainStatus::Unavailable {
                 reason: reason.to_string(),
             },
-            env: Box::new(env),
-        }
+            env,
+        )
     }
 
     pub fn keychain_status(&self) -> &KeychainStatus {
@@ -261,7 +317,7 @@ impl SecretStore {
     }
 
     /// The Frame.io credentials: the environment's static token if set,
-    /// else the keychain's token pair.
+    /// else the systemd credential's, else the keychain's token pair.
     pub fn frameio_tokens(&self) -> Result<Option<(FrameioTokens, Origin)>, SecretError> {
         if let Some((var, token)) = self.env_value(SecretKind::FrameioTokens) {
             if token.trim().is_empty() || token.contains(char::is_whitespace) {
@@ -273,6 +329,18 @@ impl SecretStore {
             return Ok(Some((
                 FrameioTokens::static_token(token),
                 Origin::Environment(var),
+            )));
+        }
+        if let Some((name, token)) = self.credential_value(SecretKind::FrameioTokens)? {
+            if token.contains(char::is_whitespace) {
+                return Err(SecretError::BadCredential {
+                    name,
+                    problem: "is not a token (it contains spaces or several lines)".into(),
+                });
+            }
+            return Ok(Some((
+                FrameioTokens::static_token(token),
+                Origin::Credential(name),
             )));
         }
         let Some(text) = self.read(SecretKind::FrameioTokens)? else {
@@ -317,7 +385,8 @@ impl SecretStore {
         Ok(())
     }
 
-    /// The Discord webhook: the environment's if set, else the keychain's.
+    /// The Discord webhook: the environment's if set, else the systemd
+    /// credential's, else the keychain's.
     pub fn discord_webhook(&self) -> Result<Option<(DiscordWebhook, Origin)>, SecretError> {
         if let Some((var, url)) = self.env_value(SecretKind::DiscordWebhook) {
             let webhook = DiscordWebhook::parse(&url).map_err(|e| SecretError::BadEnvironment {
@@ -325,6 +394,13 @@ impl SecretStore {
                 problem: e.to_string(),
             })?;
             return Ok(Some((webhook, Origin::Environment(var))));
+        }
+        if let Some((name, url)) = self.credential_value(SecretKind::DiscordWebhook)? {
+            let webhook = DiscordWebhook::parse(&url).map_err(|e| SecretError::BadCredential {
+                name,
+                problem: format!("is not a webhook URL: {e}"),
+            })?;
+            return Ok(Some((webhook, Origin::Credential(name))));
         }
         let Some(url) = self.read(SecretKind::DiscordWebhook)? else {
             return Ok(None);
@@ -340,7 +416,8 @@ impl SecretStore {
         Ok(())
     }
 
-    /// The web UI's key: the environment's, else the keychain's, else a new
+    /// The web UI's key: the environment's, else the systemd credential's,
+    /// else the keychain's, else a new
     /// random one stored in the keychain (with no keychain, kept for this
     /// process only; `Origin` then says it came from nowhere lasting).
     /// Registered with the log scrubber like every secret.
@@ -353,6 +430,15 @@ impl SecretStore {
                 });
             }
             return Ok((key, Some(Origin::Environment(var))));
+        }
+        if let Some((name, key)) = self.credential_value(SecretKind::GuiKey)? {
+            if key.len() < 16 || key.contains(char::is_whitespace) {
+                return Err(SecretError::BadCredential {
+                    name,
+                    problem: "is shorter than 16 characters or holds spaces".into(),
+                });
+            }
+            return Ok((key, Some(Origin::Credential(name))));
         }
         if let Some(key) = self.read(SecretKind::GuiKey)? {
             return Ok((key, Some(Origin::Keychain)));
@@ -387,11 +473,36 @@ impl SecretStore {
         })
     }
 
+    /// The systemd credential of `kind`, when systemd passed credentials
+    /// (registered with the log scrubber by [`credentials::read`]). A file
+    /// readable by every user is used, with a warning (once per store).
+    fn credential_value(
+        &self,
+        kind: SecretKind,
+    ) -> Result<Option<(&'static str, String)>, SecretError> {
+        let Some(dir) = &self.credentials else {
+            return Ok(None);
+        };
+        let name = kind.credential();
+        let Some(credential) = credentials::read(dir, name)? else {
+            return Ok(None);
+        };
+        if let Some(warning) = &credential.warning {
+            let mut warned = self.warned.lock().unwrap_or_else(|p| p.into_inner());
+            if !warned.contains(&name) {
+                warned.push(name);
+                tracing::warn!("{warning}");
+            }
+        }
+        Ok(Some((name, credential.value)))
+    }
+
     fn entry(&self, kind: SecretKind) -> Result<keyring::Entry, SecretError> {
         if let KeychainStatus::Unavailable { reason } = &self.keychain {
             return Err(SecretError::NoKeychain {
                 reason: reason.clone(),
                 vars: kind.env_vars().join(" or "),
+                credential: kind.credential(),
             });
         }
         keyring::Entry::new(&self.service, kind.entry()).map_err(keychain_error)
