@@ -8,6 +8,7 @@ mod parse;
 mod secrets;
 mod service;
 mod signin;
+mod unit;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,6 +66,9 @@ enum Command {
     Check,
     /// Send a test message to the team's Discord channel and show Discord's answer.
     NotifyTest,
+    /// Install or remove PostFlow as a systemd service (a server without a desktop).
+    #[command(subcommand)]
+    Service(unit::Command),
 }
 
 fn main() -> ExitCode {
@@ -82,6 +86,9 @@ fn main() -> ExitCode {
         Command::Run(_) | Command::Demo(_) => {
             let mut log = postflow_logging::LogOptions::new("postflow-service");
             log.dir = Some(paths.log_dir.clone());
+            // Under systemd the journal keeps the log (POSTFLOW_LOG_FILES=1
+            // for daily files as well).
+            log.journal_only = matches!(cli.command, Command::Run(_));
             log
         }
         _ => {
@@ -107,6 +114,7 @@ fn main() -> ExitCode {
         Command::Cancel(args) => service::cancel(&paths, args),
         Command::Check => service::check(&paths),
         Command::NotifyTest => notify::test(&paths),
+        Command::Service(cmd) => unit::run(cmd, cli.config.clone()),
     };
     match result {
         Ok(code) => code,

@@ -74,6 +74,7 @@ pub fn run(paths: &Paths, args: RunArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let secrets = Arc::new(SecretStore::open());
+        log_sign_in(&secrets);
         let Some(listen) = listen else {
             let control = postflow_service::control_for(paths)?;
             return match postflow_service::run(
@@ -103,6 +104,21 @@ pub fn run(paths: &Paths, args: RunArgs) -> anyhow::Result<ExitCode> {
         )
         .await
     })
+}
+
+/// Says where the Frame.io sign-in comes from (never the token); run by
+/// systemd without one, says where the unit reads it.
+fn log_sign_in(secrets: &SecretStore) {
+    match secrets.frameio_tokens() {
+        Ok(Some((_, origin))) => tracing::info!("Frame.io sign-in from {origin}"),
+        Ok(None) if std::env::var_os(postflow_secrets::credentials::DIRECTORY_VAR).is_some() => {
+            tracing::error!(
+                "no Frame.io token: the systemd credential frameio-token is empty; write the token to the file the unit's LoadCredential=frameio-token: line names (by default /etc/postflow/credentials/frameio-token, `install -m 0400`), then restart the service"
+            )
+        }
+        // Not signed in, or a bad secret: the service says so as it starts.
+        Ok(None) | Err(_) => {}
+    }
 }
 
 /// Hosts the service in the API and serves the web UI until `stop`.

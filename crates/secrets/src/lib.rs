@@ -271,6 +271,15 @@ impl SecretStore {
         let keychain = probe(service);
         match &keychain {
             KeychainStatus::Available => tracing::debug!(service, "OS keychain available"),
+            // A system service has no keychain by design: its secrets are
+            // credentials, nothing to warn about.
+            KeychainStatus::Unavailable { reason }
+                if env(credentials::DIRECTORY_VAR).is_some_and(|d| !d.trim().is_empty()) =>
+            {
+                tracing::info!(
+                    "no OS keychain ({reason}): secrets are read from systemd credentials and environment variables"
+                )
+            }
             KeychainStatus::Unavailable { reason } => tracing::warn!(
                 "no OS keychain ({reason}): secrets are read from environment variables only"
             ),

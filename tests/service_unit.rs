@@ -1,0 +1,618 @@
+//! `postflow service install`: the systemd unit it writes verifies, scores
+//! well in `systemd-analyze security`, and what it starts runs as the
+//! dedicated user, reads its token from a systemd credential and serves
+//! `postflow status`.
+//!
+//! systemd is installed on the test machine (252) but is not PID 1, so
+//! `systemctl start` cannot work here: the test starts the unit's ExecStart
+//! command line the way systemd would (the unit's User=/Group= through
+//! setpriv, its Environment=, its UMask=, no capabilities, no new
+//! privileges, a `$CREDENTIALS_DIRECTORY` holding the credential as
+//! `0400` files of the service user, stderr on a stream named by
+//! `$JOURNAL_STREAM`, an `$INVOCATION_ID`). The namespace and seccomp
+//! sandboxing itself (ProtectSystem=, SystemCallFilter=...) is scored by
+//! `systemd-analyze security`, not enforced here.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use postflow_frameio_emulator::{checksum_of_file, Emulator, EmulatorConfig, RateLimits};
+use serde_json::Value;
+
+/// `systemd-analyze security` exposure measured for the system unit with
+/// systemd 252 (Debian 12): 1.4 "OK". The test fails above this.
+const MAX_EXPOSURE: f64 = 2.0;
+
+/// What `--watch-root` gets: a production-like filespace path (with a space,
+/// so the unit's quoting is verified too). The running service is pointed
+/// at the test's own BY_SHOT by its settings file.
+const UNIT_WATCH_ROOT: &str = "/mnt/Lucid Filespace/BY_SHOT";
+
+fn on_path(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(program))
+            .find(|p| p.is_file())
+    })
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|ids| ids.split_whitespace().nth(1).map(|e| e == "0"))
+        .unwrap_or(false)
+}
+
+fn postflow() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_postflow"));
+    for var in [
+        "POSTFLOW_CONFIG",
+        "POSTFLOW_SERVICE_ROOT",
+        "POSTFLOW_FRAMEIO_TOKEN",
+        "CREDENTIALS_DIRECTORY",
+        "JOURNAL_STREAM",
+        "INVOCATION_ID",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (bool, String, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `path` (absolute) under `root`.
+fn rooted(root: &Path, path: &str) -> PathBuf {
+    root.join(path.trim_start_matches('/'))
+}
+
+/// The values of `key=` lines of the unit's `[Service]` section.
+fn values<'a>(unit: &'a str, key: &str) -> Vec<&'a str> {
+    let prefix = format!("{key}=");
+    unit.lines()
+        .filter_map(|l| l.strip_prefix(prefix.as_str()))
+        .collect()
+}
+
+/// A unit command line split into words (double quotes, backslash escapes,
+/// `%%` and `$$`: what `unit_text` writes).
+fn split_command(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let (mut quoted, mut started) = (false, false);
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                started = true;
+            }
+            '\\' if quoted => word.extend(chars.next()),
+            c if c.is_whitespace() && !quoted => {
+                if started || !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+                started = false;
+            }
+            c => word.push(c),
+        }
+    }
+    if started || !word.is_empty() {
+        words.push(word);
+    }
+    words
+        .into_iter()
+        .map(|w| w.replace("%%", "%").replace("$$", "$"))
+        .collect()
+}
+
+/// uid and gid of a user, from `getent passwd`.
+fn user_ids(name: &str) -> Option<(u32, u32)> {
+    let out = Command::new("getent")
+        .args(["passwd", name])
+        .output()
+        .ok()?;
+    let line = String::from_utf8(out.stdout).ok()?;
+    let fields: Vec<&str> = line.trim().split(':').collect();
+    Some((fields.get(2)?.parse().ok()?, fields.get(3)?.parse().ok()?))
+}
+
+fn chown(path: &Path, uid: u32, gid: u32) {
+    std::os::unix::fs::chown(path, Some(uid), Some(gid)).unwrap();
+}
+
+fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn mode_and_owner(path: &Path) -> (u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).unwrap();
+    (meta.mode() & 0o777, meta.uid())
+}
+
+fn bytes(len: usize, seed: u8) -> Vec<u8> {
+    let mut x = seed as u32 | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+/// The exposure `systemd-analyze security --offline=true` gives the unit.
+fn exposure(unit: &Path) -> (f64, String) {
+    let (_, out, err) = run(Command::new("systemd-analyze")
+        .args(["security", "--offline=true", "--no-pager"])
+        .arg(unit));
+    let said = format!("{out}{err}");
+    let score = said
+        .lines()
+        .find_map(|l| l.split_once("Overall exposure level for postflow.service:"))
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no exposure level in:\n{said}"));
+    (score, said)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_install_writes_a_unit_that_verifies_and_runs_as_the_dedicated_user() {
+    if on_path("systemd-analyze").is_none() {
+        eprintln!(
+            "SKIPPED: systemd-analyze is not installed (apt-get install systemd): \
+             the unit cannot be verified or scored here"
+        );
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    // The dedicated user must reach the test's files, as it would /etc and /var.
+    chmod(root.path(), 0o755);
+
+    if !is_root() {
+        // A system unit needs root: refused with what to do instead.
+        let (ok, _, err) = run(postflow()
+            .args(["service", "install", "--system", "--root"])
+            .arg(root.path()));
+        assert!(!ok);
+        assert!(
+            err.contains("needs root") && err.contains("sudo") && err.contains("--user"),
+            "{err}"
+        );
+        panic!(
+            "this test installs a system unit and starts it as the user postflow: run it as root \
+             (the refusal above was checked)"
+        );
+    }
+
+    // 1. Install into the temporary root: the unit, the credentials folder,
+    //    and the user postflow on this machine.
+    let (ok, out, err) = run(postflow()
+        .args([
+            "service",
+            "install",
+            "--system",
+            "--watch-root",
+            UNIT_WATCH_ROOT,
+            "--root",
+        ])
+        .arg(root.path()));
+    assert!(ok, "install failed:\n{out}\n{err}");
+    let unit_path = rooted(root.path(), "/etc/systemd/system/postflow.service");
+    assert!(
+        out.contains(&format!("Wrote {}", unit_path.display())),
+        "{out}"
+    );
+    assert!(
+        out.contains("systemd-analyze verify: no problem found"),
+        "{out}"
+    );
+    assert!(
+        out.contains("systemctl daemon-reload && systemctl enable --now postflow"),
+        "{out}"
+    );
+    assert!(
+        out.contains("install -m 0400 /dev/stdin /etc/postflow/credentials/frameio-token"),
+        "{out}"
+    );
+    assert!(
+        out.contains("systemd-creds encrypt --name=frameio-token"),
+        "{out}"
+    );
+    let (uid, gid) = user_ids("postflow").expect("install created the user postflow");
+    assert_ne!(uid, 0);
+    let creds_dir = rooted(root.path(), "/etc/postflow/credentials");
+    assert_eq!(mode_and_owner(&creds_dir), (0o700, 0));
+    let unit = std::fs::read_to_string(&unit_path).unwrap();
+    assert_eq!(values(&unit, "User"), ["postflow"]);
+    assert_eq!(
+        values(&unit, "ReadOnlyPaths"),
+        [format!("-\"{UNIT_WATCH_ROOT}\"").as_str()]
+    );
+
+    // Installing again is a no-op; a different unit is not overwritten.
+    let (ok, out, _) = run(postflow()
+        .args([
+            "service",
+            "install",
+            "--system",
+            "--watch-root",
+            UNIT_WATCH_ROOT,
+            "--root",
+        ])
+        .arg(root.path()));
+    assert!(ok && out.contains("is already this unit"), "{out}");
+    let (ok, _, err) = run(postflow()
+        .args([
+            "service",
+            "install",
+            "--system",
+            "--watch-root",
+            "/srv/other",
+            "--root",
+        ])
+        .arg(root.path()));
+    assert!(!ok && err.contains("--force"), "{err}");
+    assert_eq!(std::fs::read_to_string(&unit_path).unwrap(), unit);
+
+    // 2. systemd's own checks: verify says nothing; the exposure is low.
+    let (ok, out, err) = run(Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&unit_path));
+    assert!(
+        ok && out.trim().is_empty() && err.trim().is_empty(),
+        "verify:\n{out}{err}"
+    );
+    let (score, report) = exposure(&unit_path);
+    println!("systemd-analyze security --offline=true: exposure {score} (at most {MAX_EXPOSURE})");
+    assert!(
+        score <= MAX_EXPOSURE,
+        "exposure {score} above {MAX_EXPOSURE}:\n{report}"
+    );
+
+    // 3. Start ExecStart as systemd would, against the Frame.io emulator.
+    let emu = Emulator::start(EmulatorConfig {
+        part_size: 256 * 1024,
+        rate_limits: RateLimits::unlimited(),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let by_shot = root.path().join("BY_SHOT");
+    std::fs::create_dir_all(&by_shot).unwrap();
+    chmod(&by_shot, 0o755);
+    let render = by_shot.join("SC01_UNDLM_00412_V002.mov");
+    std::fs::write(&render, bytes(400_000, 1)).unwrap();
+    chmod(&render, 0o644);
+
+    let exec = split_command(values(&unit, "ExecStart")[0]);
+    assert_eq!(exec[0], env!("CARGO_BIN_EXE_postflow"), "{exec:?}");
+    assert_eq!(
+        exec[1..],
+        ["--config", "/etc/postflow/settings.toml", "run"]
+    );
+    // ConfigurationDirectory=: root's, readable by the service.
+    let settings = rooted(root.path(), &exec[2]);
+    std::fs::write(
+        &settings,
+        format!(
+            "[watch]\nroot = {root:?}\nreadiness_window_secs = 1\nrescan_interval_secs = 1\n\
+             [frameio]\napi_base_url = \"{base}\"\nims_base_url = \"{base}\"\naccount_id = \"{a}\"\nproject_id = \"{p}\"\n",
+            root = by_shot.display().to_string(),
+            base = emu.base_url(),
+            a = emu.account_id(),
+            p = emu.project_id(),
+        ),
+    )
+    .unwrap();
+    chmod(&settings, 0o644);
+    // The unit's Environment=, its paths under the test root; StateDirectory=
+    // and LogsDirectory= made as systemd makes them (owned by the user).
+    let mut env: Vec<(String, String)> = Vec::new();
+    for assignment in values(&unit, "Environment") {
+        let (key, value) = assignment.split_once('=').unwrap();
+        let dir = rooted(root.path(), value);
+        std::fs::create_dir_all(&dir).unwrap();
+        chown(&dir, uid, gid);
+        chmod(&dir, 0o755);
+        env.push((key.to_string(), dir.display().to_string()));
+    }
+    let data_dir = PathBuf::from(
+        &env.iter()
+            .find(|(k, _)| k == "POSTFLOW_DATA_DIR")
+            .unwrap()
+            .1,
+    );
+    let log_dir = PathBuf::from(&env.iter().find(|(k, _)| k == "POSTFLOW_LOG_DIR").unwrap().1);
+    // $CREDENTIALS_DIRECTORY as PID 1 fills it: the token as written by
+    // `echo` (a trailing newline), the optional ones from their
+    // SetCredential= fallback (a lone newline); 0400 files in a 0500
+    // folder, owned by the service's user.
+    let token = emu.issue_token();
+    let cred_dir = rooted(root.path(), "/run/credentials/postflow.service");
+    std::fs::create_dir_all(&cred_dir).unwrap();
+    assert_eq!(
+        values(&unit, "LoadCredential"),
+        [
+            "frameio-token:/etc/postflow/credentials/frameio-token",
+            "discord-webhook:/etc/postflow/credentials/discord-webhook",
+            "gui-key:/etc/postflow/credentials/gui-key",
+        ]
+    );
+    for (name, value) in [
+        ("frameio-token", format!("{token}\n")),
+        ("discord-webhook", "\n".to_string()),
+        ("gui-key", "\n".to_string()),
+    ] {
+        let file = cred_dir.join(name);
+        std::fs::write(&file, value).unwrap();
+        chown(&file, uid, gid);
+        chmod(&file, 0o400);
+    }
+    chown(&cred_dir, uid, gid);
+    chmod(&cred_dir, 0o500);
+
+    // stderr on a stream whose device and inode $JOURNAL_STREAM names, as
+    // journald's stream is.
+    let (mut stderr_reader, stderr_writer) = std::io::pipe().unwrap();
+    let journal_stream = {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::File::from(stderr_writer.as_fd().try_clone_to_owned().unwrap())
+            .metadata()
+            .unwrap();
+        format!("{}:{}", meta.dev(), meta.ino())
+    };
+    let uid_s = uid.to_string();
+    let gid_s = gid.to_string();
+    let as_service_user = |program: &[String], env: &[(String, String)]| {
+        let mut cmd = Command::new("/bin/sh");
+        // UMask=0077, User=, Group=, no supplementary groups, no
+        // capabilities, NoNewPrivileges=.
+        cmd.args(["-c", "umask 0077 && exec \"$@\"", "sh", "/usr/bin/setpriv"])
+            .args(["--reuid", &uid_s, "--regid", &gid_s, "--clear-groups"])
+            .args([
+                "--no-new-privs",
+                "--inh-caps=-all",
+                "--bounding-set=-all",
+                "--",
+            ])
+            .args(program)
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("HOME", "/var/lib/postflow")
+            .env("USER", "postflow")
+            .env("LOGNAME", "postflow")
+            .env("SHELL", "/usr/sbin/nologin")
+            .env("LANG", "C.UTF-8")
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .current_dir("/");
+        cmd
+    };
+    let mut program = exec.clone();
+    program[2] = settings.display().to_string();
+    let mut service_env = env.clone();
+    service_env.push((
+        "CREDENTIALS_DIRECTORY".into(),
+        cred_dir.display().to_string(),
+    ));
+    service_env.push((
+        "INVOCATION_ID".into(),
+        "0123456789abcdef0123456789abcdef".into(),
+    ));
+    service_env.push(("JOURNAL_STREAM".into(), journal_stream));
+    let mut child = as_service_user(&program, &service_env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr_writer)
+        .spawn()
+        .unwrap();
+    let log = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr_reader.read_to_string(&mut text);
+        text
+    });
+
+    // `postflow status`, as the user, on the same data directory.
+    let status = || -> Value {
+        let mut args = exec.clone();
+        args[2] = settings.display().to_string();
+        *args.last_mut().unwrap() = "status".into();
+        args.push("--json".into());
+        let (ok, out, err) = run(&mut as_service_user(&args, &env));
+        assert!(ok, "status: {err}");
+        serde_json::from_str(&out).unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let report = loop {
+        if let Some(code) = child.try_wait().unwrap() {
+            panic!("postflow run exited ({code}):\n{}", log.join().unwrap());
+        }
+        let s = status();
+        if s["running"] == true && s["counts"]["done"].as_u64() == Some(1) {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no upload in 90 s: {s:#}");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+
+    // It runs as postflow: the heartbeat's pid is the child (sh and setpriv
+    // exec), owned by the user.
+    assert_eq!(
+        report["pid"].as_u64(),
+        Some(child.id() as u64),
+        "{report:#}"
+    );
+    let proc_status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let ids = |key: &str| -> Vec<String> {
+        proc_status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap()
+            .split_whitespace()
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(ids("Uid:"), vec![uid_s.clone(); 4]);
+    assert_eq!(ids("Gid:"), vec![gid_s.clone(); 4]);
+    assert!(ids("Groups:").is_empty(), "{proc_status}");
+    assert_eq!(ids("CapEff:"), ["0000000000000000"]);
+    assert_eq!(ids("NoNewPrivs:"), ["1"]);
+
+    // The upload went through with the credential's token (the environment
+    // had none): byte for byte in the shot's folder.
+    let found = emu.files_named(
+        &["SCENES", "SC01", "UNDLM_00412"],
+        "SC01_UNDLM_00412_V002.mov",
+    );
+    assert_eq!(found.len(), 1);
+    let info = emu.file(&found[0]).unwrap();
+    assert_eq!(
+        info.checksum,
+        Some(checksum_of_file(&render, &info.part_sizes).unwrap())
+    );
+
+    // The queue is the user's own, private (UMask=0077).
+    let mut queue_files = 0;
+    for entry in std::fs::read_dir(&data_dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            queue_files += 1;
+            let (mode, owner) = mode_and_owner(&path);
+            assert_eq!(owner, uid, "{} is not postflow's", path.display());
+            assert_eq!(mode & 0o077, 0, "{} is {mode:o}", path.display());
+        }
+    }
+    assert!(queue_files > 0, "nothing in {}", data_dir.display());
+
+    // SIGTERM, as `systemctl stop` sends: a clean exit.
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(code) = child.try_wait().unwrap() {
+            break code;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "postflow run did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let log = log.join().unwrap();
+    assert!(exit.success(), "unclean exit ({exit}):\n{log}");
+    println!("the service's stderr (the journal's stream):\n{log}");
+
+    // The journal's format: priorities, no time, no colour; the token came
+    // from the credential and never reached the log.
+    assert!(
+        log.contains("<6> INFO Frame.io sign-in from the systemd credential frameio-token"),
+        "{log}"
+    );
+    assert!(
+        log.lines().all(|l| l.starts_with('<')),
+        "a line without a priority:\n{log}"
+    );
+    assert!(!log.contains('\x1b'), "colour codes:\n{log}");
+    assert!(!log.contains(&token), "the token reached the log:\n{log}");
+    let year = format!(
+        "{}-",
+        1970 + std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            / 31_556_952
+    );
+    assert!(!log.contains(&year), "timestamps in a journal log:\n{log}");
+    // journald keeps the log: no daily files.
+    let log_files = std::fs::read_dir(&log_dir).unwrap().count();
+    assert_eq!(log_files, 0, "daily log files under the journal");
+
+    // 4. Uninstall: the unit goes, the data and the user stay.
+    let (ok, out, err) = run(postflow()
+        .args(["service", "uninstall", "--system", "--root"])
+        .arg(root.path()));
+    assert!(ok, "{out}{err}");
+    assert!(!unit_path.exists());
+    assert!(
+        out.contains("Kept:") && out.contains("the user postflow"),
+        "{out}"
+    );
+    assert!(
+        out.contains("systemctl disable --now postflow.service"),
+        "{out}"
+    );
+    assert!(user_ids("postflow").is_some());
+    assert!(data_dir.read_dir().unwrap().next().is_some());
+}
+
+#[test]
+fn the_user_unit_and_the_printed_unit_verify() {
+    if on_path("systemd-analyze").is_none() {
+        eprintln!("SKIPPED: systemd-analyze is not installed: nothing to verify with");
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    // --user into the user's own config; --root keeps it in the temp dir.
+    let (ok, out, err) = run(postflow()
+        .args(["service", "install", "--user", "--root"])
+        .arg(home.path())
+        .env("HOME", "/home/editor")
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_RUNTIME_DIR"));
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("systemd-analyze verify: no problem found"),
+        "{out}"
+    );
+    assert!(
+        out.contains("systemctl --user daemon-reload && systemctl --user enable --now postflow"),
+        "{out}"
+    );
+    let unit = std::fs::read_to_string(
+        home.path()
+            .join("home/editor/.config/systemd/user/postflow.service"),
+    )
+    .unwrap();
+    assert!(values(&unit, "User").is_empty());
+    assert_eq!(values(&unit, "WantedBy"), ["default.target"]);
+    assert!(values(&unit, "ProtectSystem").is_empty());
+
+    // --print writes nothing.
+    let empty = tempfile::tempdir().unwrap();
+    let (ok, printed, err) = run(postflow()
+        .args([
+            "service",
+            "install",
+            "--system",
+            "--print",
+            "--exec-path",
+            "/usr/bin/postflow",
+            "--watch-root",
+            "/home/lucid/BY_SHOT",
+            "--root",
+        ])
+        .arg(empty.path()));
+    assert!(ok, "{err}");
+    assert_eq!(std::fs::read_dir(empty.path()).unwrap().count(), 0);
+    assert_eq!(
+        values(&printed, "ExecStart"),
+        ["/usr/bin/postflow --config /etc/postflow/settings.toml run"]
+    );
+    assert_eq!(values(&printed, "ProtectHome"), ["read-only"]);
+}
