@@ -426,6 +426,13 @@ fn install(args: InstallArgs, config: Option<PathBuf>) -> anyhow::Result<ExitCod
         packaged: args.packaged,
     };
     let text = unit_text(&spec)?;
+    if scope == Scope::System && (under_home(&spec.exec) || under_tmp(&spec.exec)) {
+        eprintln!(
+            "warning: the unit starts {}, which its sandbox hides (ProtectHome=, PrivateTmp=): \
+             copy postflow to /usr/local/bin and give --exec-path /usr/local/bin/postflow",
+            spec.exec.display()
+        );
+    }
     if args.print {
         if spec.watch_root.is_none() && scope == Scope::System && !args.packaged {
             eprintln!("note: no BY_SHOT folder known (--watch-root, or watch.root in {}): the unit names none", settings_file.display());
@@ -753,8 +760,12 @@ fn uninstall(args: ScopeArgs) -> anyhow::Result<ExitCode> {
             .status();
     } else {
         println!(
-            "systemd is not running here{}: on the machine that runs the service, stop it first with `{} disable --now {UNIT_NAME}` and then `{} daemon-reload`.",
-            if root.is_some() { " (--root)" } else { "" },
+            "Nothing was stopped: {}. Where the service runs: `{} disable --now {UNIT_NAME} && {} daemon-reload`.",
+            if root.is_some() {
+                "--root names a tree, not this machine's systemd"
+            } else {
+                "systemd is not PID 1 here"
+            },
             systemctl.join(" "),
             systemctl.join(" ")
         );

@@ -4,7 +4,13 @@
 # checked for its program, desktop entry and icons, and started the way the
 # login item starts it (`--background`): its tray icon must register with
 # the desktop's tray host (a real status-notifier-watcher on a private
-# session bus, under Xvfb). The package is removed afterwards.
+# session bus, under Xvfb). The headless side is checked too: the CLI
+# /usr/bin/postflow, and the systemd unit /usr/lib/systemd/system/postflow.service
+# (what `postflow service install --system --print --packaged` prints,
+# verified and scored by systemd-analyze, disabled, its user created by the
+# postinst). systemd is not PID 1 on the CI machine: the unit is not started
+# here (tests/service_unit.rs starts its command line as the user).
+# The package is removed afterwards.
 #
 #   scripts/test-deb.sh [--debug]   (test.sh passes --debug: same package,
 #                                    debug build, to keep CI within budget)
@@ -17,6 +23,8 @@ pkg=$(dpkg-deb -f "$deb" Package)
 [ "$pkg" = postflow ] || { echo "[deb] FAILED: the package is named $pkg, not postflow" >&2; exit 1; }
 echo "[deb] $deb: package $pkg, depends on: $(dpkg-deb -f "$deb" Depends)" >&2
 export DEBIAN_FRONTEND=noninteractive
+had_user=no
+getent passwd postflow >/dev/null && had_user=yes
 $SUDO apt-get install -y -qq --no-install-recommends "$deb" >/dev/null
 scratch=$(mktemp -d)
 cleanup() {
@@ -33,6 +41,33 @@ desktop=$(grep '^/usr/share/applications/.*\.desktop$' <<<"$files" | head -1)
 grep -q '^Exec=postflow-app' "$desktop" || fail "the desktop entry does not start postflow-app: $(cat "$desktop")"
 grep -qx 'Name=PostFlow' "$desktop" || fail "the desktop entry is not named PostFlow: $(cat "$desktop")"
 grep -q '^/usr/share/icons/hicolor/.*/apps/.*\.png$' <<<"$files" || fail "no icons"
+
+# The server side: the CLI and its systemd unit, shipped disabled.
+grep -qx /usr/bin/postflow <<<"$files" || fail "no /usr/bin/postflow (the headless CLI) in the package"
+/usr/bin/postflow --version >/dev/null || fail "/usr/bin/postflow does not run"
+unit=/usr/lib/systemd/system/postflow.service
+grep -qx "$unit" <<<"$files" || fail "no $unit in the package"
+grep -qx 'ExecStart=/usr/bin/postflow --config /etc/postflow/settings.toml run' "$unit" \
+  || fail "the unit does not start /usr/bin/postflow: $(grep ^ExecStart "$unit")"
+grep -qx 'User=postflow' "$unit" || fail "the unit does not run as the user postflow"
+/usr/bin/postflow service install --system --print --packaged --exec-path /usr/bin/postflow 2>/dev/null \
+  | cmp -s - "$unit" || fail "the shipped unit is not what postflow service install prints"
+if command -v systemd-analyze >/dev/null; then
+  said=$(systemd-analyze verify "$unit" 2>&1) || fail "systemd-analyze verify failed: $said"
+  [ -z "$said" ] || fail "systemd-analyze verify: $said"
+  score=$(systemd-analyze security --offline=true --no-pager "$unit" 2>&1 \
+    | sed -n 's/.*Overall exposure level for postflow.service: \([0-9.]*\).*/\1/p')
+  awk -v s="$score" 'BEGIN { exit !(s != "" && s + 0 <= 2.0) }' \
+    || fail "systemd-analyze security: exposure ${score:-unknown}, above 2.0"
+  echo "[deb] $unit: verified, exposure $score" >&2
+else
+  echo "[deb] systemd-analyze is not installed: the unit was not verified" >&2
+fi
+enabled=$(systemctl is-enabled postflow.service 2>&1 || true)
+[ "$enabled" = disabled ] || fail "postflow.service should be disabled after install, is: $enabled"
+getent passwd postflow >/dev/null || fail "the postinst did not create the user postflow"
+[ "$had_user" = yes ] || echo "[deb] the postinst created the user postflow" >&2
+[ "$(stat -c %a /etc/postflow/credentials)" = 700 ] || fail "/etc/postflow/credentials is not 0700"
 
 printf '[ui]\nstart_minimized = true\nstart_at_login = false\n' > "$scratch/settings.toml"
 mkdir -p "$scratch/home"
