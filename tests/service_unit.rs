@@ -212,6 +212,16 @@ async fn service_install_writes_a_unit_that_verifies_and_runs_as_the_dedicated_u
         ])
         .arg(root.path()));
     assert!(ok, "install failed:\n{out}\n{err}");
+    // The binary under test lives in cargo's target directory; where that is
+    // under /tmp, /var/tmp or /home, a real start would not see it through
+    // the sandbox, and install says so.
+    let exe = env!("CARGO_BIN_EXE_postflow");
+    if ["/tmp/", "/var/tmp/", "/home/", "/root/"]
+        .iter()
+        .any(|p| exe.starts_with(p))
+    {
+        assert!(err.contains("which its sandbox hides"), "{err}");
+    }
     let unit_path = rooted(root.path(), "/etc/systemd/system/postflow.service");
     assert!(
         out.contains(&format!("Wrote {}", unit_path.display())),
