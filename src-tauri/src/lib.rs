@@ -37,6 +37,19 @@ pub const DEMO_RETURN_ARG: &str = "--return-after-demo";
 pub const MAIN_WINDOW: &str = "main";
 
 pub fn run() {
+    // GTK 3 probes GLX when it opens the display, to choose its visuals:
+    // that loads the GL driver (Mesa's, and LLVM with it), about 50 MiB
+    // resident in a process that, in the tray, draws a menu. PostFlow's
+    // window needs no GL in this process: WebKit renders in its own web
+    // process. Measured on Debian 12 (GTK 3.24.38, WebKitGTK 2.50.6): the
+    // shot board renders the same with GL off, and the tray-only app is
+    // 52 MiB smaller (docs/benchmarks.md). Assumed to hold on other GTK 3
+    // desktops; a GDK_GL set by the person (e.g. `GDK_GL=always`) wins.
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("GDK_GL").is_none() {
+        // Before any thread is started.
+        std::env::set_var("GDK_GL", "disable");
+    }
     let demo_mode = std::env::args().any(|a| a == DEMO_ARG);
     // Before any thread: the demo's service reads the fake Discord's
     // address from the environment.
