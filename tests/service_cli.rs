@@ -72,6 +72,13 @@ impl Service {
         svc
     }
 
+    /// Adds to the settings file (sections not there yet).
+    fn add_settings(&self, toml: &str) {
+        let mut settings = std::fs::read_to_string(&self.config).unwrap();
+        settings.push_str(toml);
+        std::fs::write(&self.config, settings).unwrap();
+    }
+
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_postflow"));
         cmd.arg("--config").arg(&self.config).args(args);
@@ -989,4 +996,146 @@ async fn pause_for_minutes_is_shown_and_resume_lifts_it() {
     assert!(status["paused_until"].is_null());
     let zero = svc.command(&["pause", "--for", "0"]).output().unwrap();
     assert!(!zero.status.success());
+}
+
+/// The list as `postflow list --json` gives it.
+fn items(svc: &Service) -> Vec<Value> {
+    serde_json::from_str(&svc.cli(&["list", "--json"])).unwrap()
+}
+
+/// Two workstations on one filespace for the takeover tests: A uploads
+/// (capped at `a_mbps`), B (uncapped) comes second and finds A's upload in
+/// flight. Both take over after `takeover_secs` without a sign of life.
+fn takeover_pair(emu: &Emulator, a_mbps: u32, takeover_secs: u64) -> (Service, Service) {
+    let mut a = Service::new(emu);
+    let mut b = Service::on(emu, Some(a.root.clone()));
+    a.add_settings(&format!(
+        "[transfers]\nbandwidth_limit_mbps = {a_mbps}\ntakeover_after_secs = {takeover_secs}\n"
+    ));
+    b.add_settings(&format!(
+        "[transfers]\ntakeover_after_secs = {takeover_secs}\n"
+    ));
+    a.env.push(("POSTFLOW_WORKSTATION", "WS-EDIT-A".into()));
+    b.env.push(("POSTFLOW_WORKSTATION", "WS-EDIT-B".into()));
+    (a, b)
+}
+
+/// A uploading with bytes out; then B started, until it defers to A (which
+/// it must: A's placeholder was created first and is incomplete). Returns
+/// B's process and its deferring item.
+// B's process goes back to the caller, which stops it (clippy does not see
+// a child returned as waited for).
+#[allow(clippy::zombie_processes)]
+fn b_defers_to_a(a: &Service, b: &Service) -> (Child, Value) {
+    a.wait_for("A uploading", Duration::from_secs(30), |s| {
+        s["counts"]["uploading"].as_u64() == Some(1)
+    });
+    let mut cb = b.start();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let deferring = items(b).into_iter().find(|i| i["status"] == "deferring");
+        if let Some(item) = deferring {
+            return (cb, item);
+        }
+        if Instant::now() >= deadline {
+            let status = b.status();
+            let _ = cb.kill();
+            let _ = cb.wait();
+            panic!("B never deferred to A: {status:#}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workstation_killed_mid_upload_is_taken_over_and_the_render_uploaded_once() {
+    let emu = emulator(256 * 1024).await;
+    let takeover = Duration::from_secs(3);
+    // A sends 12 MB at 16 Mbit/s: 6 s, killed long before the end.
+    let (a, b) = takeover_pair(&emu, 16, takeover.as_secs());
+    let render = a.write("SC40_DEAD_0010_V001.mov", 12_000_000, 40);
+    let mut ca = a.start();
+    let (cb, waiting) = b_defers_to_a(&a, &b);
+    // What B's list says while it waits: who, and the last sign of life.
+    assert_eq!(
+        waiting["waiting_for"]["workstation"], "WS-EDIT-A",
+        "{waiting:#}"
+    );
+    let detail = waiting["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.starts_with("waiting for WS-EDIT-A's upload, last sign of life"),
+        "{detail}"
+    );
+    let text = b.cli(&["list"]);
+    assert!(
+        text.contains("deferring") && text.contains("waiting for WS-EDIT-A's upload"),
+        "{text}"
+    );
+    // A dies for good mid-upload: SIGKILL, never restarted.
+    assert_eq!(a.count("uploading"), 1, "A is still uploading when killed");
+    ca.kill().unwrap();
+    ca.wait().unwrap();
+    let killed = Instant::now();
+    b.wait_for("B to take over and upload", Duration::from_secs(60), |s| {
+        s["counts"]["done"].as_u64() == Some(1)
+    });
+    let took = killed.elapsed();
+    assert!(
+        took >= takeover,
+        "B took over {took:?} after the kill, before the takeover delay ({takeover:?})"
+    );
+    stop(cb);
+    assert_once(&emu, &render, &["SCENES", "SC40", "DEAD_0010"]);
+    let stats = emu.stats();
+    assert_eq!(
+        stats.files_deleted, 1,
+        "A's placeholder, and only it, was deleted: {stats:?}"
+    );
+    let file = &emu.files_named(&["SCENES", "SC40", "DEAD_0010"], "SC40_DEAD_0010_V001.mov")[0];
+    assert!(
+        emu.comments_on(file).is_empty(),
+        "B's claim note is gone once its upload completed: {:?}",
+        emu.comments_on(file)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_but_living_upload_is_never_taken_over() {
+    let emu = emulator(256 * 1024).await;
+    let takeover = Duration::from_secs(2);
+    // A sends 12 MB at 12 Mbit/s: 8 s, four times the takeover delay.
+    let (a, b) = takeover_pair(&emu, 12, takeover.as_secs());
+    let render = a.write("SC41_SLOW_0010_V001.mov", 12_000_000, 41);
+    let ca = a.start();
+    let (cb, _) = b_defers_to_a(&a, &b);
+    let deferred = Instant::now();
+    // A's upload shows its claim note while it goes.
+    let placeholder = emu.files_named(&["SCENES", "SC41", "SLOW_0010"], "SC41_SLOW_0010_V001.mov");
+    assert_eq!(placeholder.len(), 1);
+    let notes = emu.comments_on(&placeholder[0]);
+    assert!(
+        notes.len() == 1 && notes[0].starts_with("PostFlow is uploading this file from WS-EDIT-A"),
+        "{notes:?}"
+    );
+    a.wait_for("A to finish", Duration::from_secs(60), |s| {
+        s["counts"]["done"].as_u64() == Some(1)
+    });
+    let waited = deferred.elapsed();
+    assert!(
+        waited >= takeover * 2,
+        "B deferred for only {waited:?}: the test proves nothing about a slow upload"
+    );
+    b.wait_for(
+        "B to see A's upload complete",
+        Duration::from_secs(30),
+        |s| s["counts"]["already_in_frameio"].as_u64() == Some(1),
+    );
+    stop(ca);
+    stop(cb);
+    assert_once(&emu, &render, &["SCENES", "SC41", "SLOW_0010"]);
+    assert_eq!(emu.stats().files_deleted, 0, "nothing was taken over");
+    assert!(
+        emu.comments_on(&placeholder[0]).is_empty(),
+        "A's claim note is gone"
+    );
 }

@@ -975,13 +975,35 @@ impl Api {
         }
     }
 
+    /// The takeover delay of the settings in force, in ms.
+    fn takeover_after_ms(&self) -> i64 {
+        let secs = self.settings().transfers.takeover_after_secs;
+        let (after, _) = postflow_service::takeover_timing(secs);
+        i64::try_from(after.as_millis()).unwrap_or(i64::MAX)
+    }
+
     fn item_view(&self, item: &Item) -> ItemView {
         let (mut bytes_sent, mut bytes_per_sec) = (0, 0);
         let mut view_url = None;
         let mut uploaded_by = None;
         let mut rerender = false;
+        let mut waiting_for = None;
         let (mut detail, mut needs_action, mut next_retry_at) = (None, false, None);
         match &item.status {
+            Status::Deferring {
+                holder, seen_at, ..
+            } => {
+                let ago = (postflow_queue::now_ms() - seen_at).max(0) / 1000;
+                detail = Some(format!(
+                    "waiting for {}'s upload, last sign of life {ago} s ago",
+                    holder.as_deref().unwrap_or("another workstation")
+                ));
+                waiting_for = Some(views::WaitingFor {
+                    workstation: holder.clone(),
+                    last_sign_of_life_at: *seen_at,
+                    takeover_at: seen_at.saturating_add(self.takeover_after_ms()),
+                });
+            }
             Status::Uploading { bytes_sent: b, .. } => bytes_sent = *b,
             Status::Verifying { .. } | Status::Stacking { .. } => bytes_sent = item.size,
             Status::Notifying {
@@ -1039,6 +1061,7 @@ impl Api {
             bytes_per_sec,
             view_url,
             uploaded_by,
+            waiting_for,
             rerender,
             created_at: item.created_at,
             updated_at: item.updated_at,

@@ -203,6 +203,21 @@ pub struct ItemPage {
     pub read_at: i64,
 }
 
+/// Another workstation's upload of the same render, which this one waits
+/// for (and takes over if it shows no sign of life for the takeover delay).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct WaitingFor {
+    /// As its claim note names it; `None` when it left no note.
+    pub workstation: Option<String>,
+    /// When this workstation last saw a sign of life (unix ms, this
+    /// workstation's clock): the note changing, or first seeing it.
+    #[ts(type = "number")]
+    pub last_sign_of_life_at: i64,
+    /// Taken over if no new sign of life comes by then (unix ms).
+    #[ts(type = "number")]
+    pub takeover_at: i64,
+}
+
 /// Who put the file in Frame.io.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "by", rename_all = "snake_case")]
@@ -244,6 +259,8 @@ pub struct ItemView {
     pub bytes_per_sec: u64,
     pub view_url: Option<String>,
     pub uploaded_by: Option<Uploader>,
+    /// Deferring: the other workstation's upload it waits for.
+    pub waiting_for: Option<WaitingFor>,
     /// A re-render of a version already in Frame.io (told as such).
     pub rerender: bool,
     #[ts(type = "number")]

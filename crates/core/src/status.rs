@@ -13,6 +13,8 @@ pub enum StatusKind {
     Queued,
     PreparingFolders,
     Uploading,
+    /// Another workstation is uploading this very render; see `Status`.
+    Deferring,
     Verifying,
     Stacking,
     Notifying,
@@ -24,11 +26,12 @@ pub enum StatusKind {
 }
 
 impl StatusKind {
-    pub const ALL: [StatusKind; 12] = [
+    pub const ALL: [StatusKind; 13] = [
         StatusKind::WaitingForStability,
         StatusKind::Queued,
         StatusKind::PreparingFolders,
         StatusKind::Uploading,
+        StatusKind::Deferring,
         StatusKind::Verifying,
         StatusKind::Stacking,
         StatusKind::Notifying,
@@ -45,6 +48,7 @@ impl StatusKind {
             StatusKind::Queued => "queued",
             StatusKind::PreparingFolders => "preparing_folders",
             StatusKind::Uploading => "uploading",
+            StatusKind::Deferring => "deferring",
             StatusKind::Verifying => "verifying",
             StatusKind::Stacking => "stacking",
             StatusKind::Notifying => "notifying",
@@ -90,11 +94,22 @@ impl StatusKind {
         match self {
             WaitingForStability => matches!(to, Queued | Held | WaitingForStability),
             Queued => matches!(to, PreparingFolders | Held | AlreadyInFrameio),
-            // Back to Queued when paused or abandoned before a placeholder exists.
-            PreparingFolders => matches!(to, Uploading | AlreadyInFrameio | Queued),
+            // Back to Queued when paused or abandoned before a placeholder
+            // exists; Deferring when another workstation's upload of it is
+            // in flight.
+            PreparingFolders => matches!(to, Uploading | AlreadyInFrameio | Queued | Deferring),
             // Uploading -> Uploading records progress; -> Queued when the
-            // local file changed and must be sent again whole.
-            Uploading => matches!(to, Uploading | Verifying | Queued),
+            // local file changed and must be sent again whole; -> Deferring
+            // or AlreadyInFrameio when another workstation's placeholder,
+            // created first, wins the race.
+            Uploading => matches!(
+                to,
+                Uploading | Verifying | Queued | Deferring | AlreadyInFrameio
+            ),
+            // Deferring -> Deferring records a sign of life; -> AlreadyInFrameio
+            // when the other upload completes; -> Queued when it is gone or
+            // taken over.
+            Deferring => matches!(to, Deferring | AlreadyInFrameio | Queued),
             Verifying => matches!(to, Stacking | Notifying | Done | Queued),
             Stacking => matches!(to, Notifying | Done),
             Notifying => matches!(to, Done),

@@ -29,6 +29,7 @@
 //! protocol, crash orphans included.)
 
 mod pipeline;
+mod takeover;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -71,6 +72,13 @@ pub struct EngineConfig {
     /// render from an earlier one of the same name (see the re-render rule
     /// in ARCHITECTURE.md). Keep it well inside the readiness window.
     pub clock_tolerance: Duration,
+    /// How long another workstation's upload of a render may show no sign
+    /// of life before this one takes it over (see `takeover`). Keep it
+    /// well above `sign_of_life_every`.
+    pub takeover_after: Duration,
+    /// How often an upload refreshes its claim note, and a deferring item
+    /// looks at the other's.
+    pub sign_of_life_every: Duration,
 }
 
 impl EngineConfig {
@@ -87,6 +95,8 @@ impl EngineConfig {
             team_notices: false,
             workstation: "this workstation".into(),
             clock_tolerance: Duration::from_secs(5),
+            takeover_after: Duration::from_secs(300),
+            sign_of_life_every: Duration::from_secs(20),
         }
     }
 }

@@ -39,7 +39,7 @@ pub enum Outcome {
     Nothing,
 }
 
-enum StepError {
+pub(crate) enum StepError {
     Frameio(FrameioError),
     /// The local file is not what was recorded any more.
     LocalChanged(String),
@@ -173,6 +173,15 @@ impl Engine {
                     .filter(|f| self.may_be_this_render(item, f, &earlier))
                     .min_by_key(|f| seniority(f.asset.created_at.as_deref(), &f.asset.id));
                 if let Some(existing) = existing {
+                    if existing.asset.status.as_deref() == Some("created") {
+                        // In flight from another workstation: deferred to
+                        // while it shows signs of life (see `takeover`).
+                        tracing::info!(file = %item.file_name, "another workstation is uploading this file; waiting for it");
+                        return self
+                            .look_at_twin(item, &folder_id, &existing.asset.id, None)
+                            .await
+                            .map(Some);
+                    }
                     tracing::info!(file = %item.file_name, "already in Frame.io; not uploading again");
                     return Ok(Some(Status::AlreadyInFrameio {
                         file_id: existing.asset.id.clone(),
@@ -235,7 +244,10 @@ impl Engine {
                                 "another workstation is uploading this file; withdrawing ours"
                             );
                             self.delete_quietly(&s.file_id).await;
-                            return Ok(Some(Status::AlreadyInFrameio { file_id: winner }));
+                            return self
+                                .look_at_twin(item, folder_id, &winner, None)
+                                .await
+                                .map(Some);
                         }
                         s
                     }
@@ -254,15 +266,37 @@ impl Engine {
                     state: Mutex::new((session.clone(), parts_done.clone())),
                 };
                 let path = self.local_path(item);
-                let file = self
-                    .client
-                    .resume_upload(session, done, &path, &self.config.upload, &observer)
-                    .await
-                    .map_err(placeholder_gone)?;
+                // The claim note on our placeholder beats while parts go
+                // out: other workstations see this upload is alive.
+                let placeholder = session.file_id.clone();
+                let file = crate::takeover::while_claimed(
+                    &self.client,
+                    &placeholder,
+                    &self.config.workstation,
+                    self.config.sign_of_life_every,
+                    self.client
+                        .resume_upload(session, done, &path, &self.config.upload, &observer),
+                )
+                .await
+                .map_err(placeholder_gone)?;
                 Status::Verifying {
                     folder_id: folder_id.clone(),
                     file_id: file.id,
                 }
+            }
+            Status::Deferring {
+                folder_id,
+                file_id,
+                beat,
+                seen_at,
+                next_check_at,
+                ..
+            } => {
+                if *next_check_at > now_ms() {
+                    return Ok(None);
+                }
+                self.look_at_twin(item, folder_id, file_id, Some((beat.clone(), *seen_at)))
+                    .await?
             }
             Status::Verifying { folder_id, file_id } => {
                 let file = self

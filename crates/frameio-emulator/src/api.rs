@@ -98,6 +98,16 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router<Arc<Shared>> {
             patch(move_file),
         )
         .route(
+            "/v4/accounts/{account_id}/files/{file_id}/comments",
+            get(comments).post(create_comment),
+        )
+        .route(
+            "/v4/accounts/{account_id}/comments/{comment_id}",
+            get(get_comment)
+                .patch(update_comment)
+                .delete(delete_comment),
+        )
+        .route(
             "/v4/accounts/{account_id}/version_stacks/{version_stack_id}",
             get(version_stack),
         )
@@ -1009,6 +1019,104 @@ pub(crate) async fn view(State(shared): State<Arc<Shared>>, Path(id): Path<Strin
         }
         None => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
+}
+
+// ----- comments -----
+
+/// The `text` of a comment body: a non-empty string.
+fn comment_text(data: &Map<String, Value>) -> Result<String, ApiError> {
+    match data.get("text") {
+        Some(Value::String(t)) if !t.trim().is_empty() => Ok(t.clone()),
+        _ => Err(ApiError::unprocessable(
+            "/data/text",
+            "text must be a non-empty string",
+        )),
+    }
+}
+
+async fn comments(
+    State(shared): State<Arc<Shared>>,
+    Path((account_id, file_id)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    check_account(&shared, &account_id)?;
+    let query = page_query(&shared, raw.as_deref(), &file_id, MAX_PAGE_SIZE)?;
+    let state = shared.lock();
+    state
+        .file(&file_id)
+        .ok_or_else(|| ApiError::not_found("File"))?;
+    let mut found = state.comments_on(&file_id);
+    if param(&query.params, "sort") == Some("created_at_desc") {
+        found.reverse();
+    }
+    let items = found
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| (i as u64 + 1, render::comment(c)));
+    let path = format!("/v4/accounts/{account_id}/files/{file_id}/comments");
+    page_response(&query, &file_id, &path, items)
+}
+
+async fn create_comment(
+    State(shared): State<Arc<Shared>>,
+    Path((account_id, file_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    check_account(&shared, &account_id)?;
+    let data = parse_data(&headers, &body, &["text"])?;
+    let text = comment_text(&data)?;
+    let comment = shared
+        .lock()
+        .add_comment(&file_id, &text)
+        .ok_or_else(|| ApiError::not_found("File"))?;
+    created(render::comment(&comment))
+}
+
+async fn get_comment(
+    State(shared): State<Arc<Shared>>,
+    Path((account_id, comment_id)): Path<(String, String)>,
+) -> ApiResult {
+    check_account(&shared, &account_id)?;
+    let state = shared.lock();
+    let comment = state
+        .comments
+        .get(&comment_id)
+        .ok_or_else(|| ApiError::not_found("Comment"))?;
+    ok(render::comment(comment))
+}
+
+async fn update_comment(
+    State(shared): State<Arc<Shared>>,
+    Path((account_id, comment_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    check_account(&shared, &account_id)?;
+    let data = parse_data(&headers, &body, &["text"])?;
+    let text = comment_text(&data)?;
+    let mut state = shared.lock();
+    let comment = state
+        .comments
+        .get_mut(&comment_id)
+        .ok_or_else(|| ApiError::not_found("Comment"))?;
+    comment.text = text;
+    comment.updated_at = std::time::SystemTime::now().max(comment.updated_at);
+    let answer = render::comment(comment);
+    ok(answer)
+}
+
+async fn delete_comment(
+    State(shared): State<Arc<Shared>>,
+    Path((account_id, comment_id)): Path<(String, String)>,
+) -> ApiResult {
+    check_account(&shared, &account_id)?;
+    shared
+        .lock()
+        .comments
+        .remove(&comment_id)
+        .ok_or_else(|| ApiError::not_found("Comment"))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[cfg(test)]

@@ -438,6 +438,16 @@ impl Emulator {
     }
 
     /// The counters so far.
+    /// The text of every comment on a file, oldest first.
+    pub fn comments_on(&self, file_id: &str) -> Vec<String> {
+        self.with_state(|s| {
+            s.comments_on(file_id)
+                .into_iter()
+                .map(|c| c.text.clone())
+                .collect()
+        })
+    }
+
     pub fn stats(&self) -> Stats {
         self.with_state(|s| s.stats.clone())
     }

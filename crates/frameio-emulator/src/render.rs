@@ -171,3 +171,26 @@ pub(crate) fn error_body(detail: &str, pointer: Option<&str>, title: Option<&str
     }
     json!({ "errors": [item] })
 }
+
+/// A comment (`Comment`): the OpenAPI file's required properties, those
+/// PostFlow does not use as null or empty.
+pub(crate) fn comment(c: &crate::state::CommentRec) -> Value {
+    json!({
+        "id": c.id,
+        "file_id": c.file_id,
+        "text": c.text,
+        "annotation": null,
+        "page": null,
+        "text_edited_at": if c.updated_at > c.created_at { json!(rfc3339(c.updated_at)) } else { Value::Null },
+        "timestamp": null,
+        "duration": null,
+        "text_review_annotation": null,
+        "created_at": rfc3339(c.created_at),
+        "updated_at": rfc3339(c.updated_at),
+        "completed_at": null,
+        "completer_id": null,
+        "attachments": [],
+        "mentions": [],
+        "links": [],
+    })
+}

@@ -344,6 +344,20 @@ pub(crate) struct State {
     pub(crate) stats: Stats,
     /// The workspace's projects, the seeded one first.
     pub(crate) projects: Vec<ProjectRec>,
+    /// Comments by id; each is on one file.
+    pub(crate) comments: HashMap<String, CommentRec>,
+}
+
+/// A comment on a file (text only: no annotation, anchor or attachment).
+#[derive(Debug, Clone)]
+pub(crate) struct CommentRec {
+    pub(crate) id: String,
+    pub(crate) file_id: String,
+    pub(crate) text: String,
+    pub(crate) created_at: SystemTime,
+    pub(crate) updated_at: SystemTime,
+    /// Creation order, for stable listings.
+    pub(crate) seq: u64,
 }
 
 /// A project of the one workspace.
@@ -374,6 +388,7 @@ impl State {
                 root_folder_id: seed.root_folder_id.clone(),
                 created_at: seed.created_at,
             }],
+            comments: HashMap::new(),
         };
         state.assets.insert(
             seed.root_folder_id.clone(),
@@ -625,11 +640,44 @@ impl State {
         Ok(())
     }
 
-    /// Marks a file deleted and takes it out of its parent.
+    // ----- comments -----
+
+    /// A new comment on a live file; `None` when there is no such file.
+    pub(crate) fn add_comment(&mut self, file_id: &str, text: &str) -> Option<CommentRec> {
+        self.file(file_id)?;
+        let now = SystemTime::now();
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let comment = CommentRec {
+            id: new_id(),
+            file_id: file_id.to_owned(),
+            text: text.to_owned(),
+            created_at: now,
+            updated_at: now,
+            seq,
+        };
+        self.comments.insert(comment.id.clone(), comment.clone());
+        Some(comment)
+    }
+
+    /// The comments on a file, oldest first.
+    pub(crate) fn comments_on(&self, file_id: &str) -> Vec<&CommentRec> {
+        let mut found: Vec<&CommentRec> = self
+            .comments
+            .values()
+            .filter(|c| c.file_id == file_id)
+            .collect();
+        found.sort_by_key(|c| c.seq);
+        found
+    }
+
+    /// Marks a file deleted and takes it out of its parent (its comments
+    /// go with it).
     pub(crate) fn delete_file(&mut self, file_id: &str) -> bool {
         if self.file(file_id).is_none() {
             return false;
         }
+        self.comments.retain(|_, c| c.file_id != file_id);
         let old_parent = self.detach(file_id);
         if let Some(asset) = self.assets.get_mut(file_id) {
             asset.updated_at = SystemTime::now();

@@ -14,6 +14,7 @@
 
 pub mod auth;
 mod client;
+pub mod comments;
 pub mod error;
 pub mod model;
 pub mod structure;
@@ -21,6 +22,7 @@ pub mod upload;
 
 pub use auth::{Credentials, OAuthConfig, SignIn, TokenSink};
 pub use client::{Client, ClientConfig, RetryPolicy};
+pub use comments::Comment;
 pub use error::{Disposition, Error, Result};
 pub use structure::{FolderCache, FolderFile, MemoryFolderCache};
 pub use upload::{Bandwidth, NoObserver, Progress, UploadObserver, UploadOptions, UploadSession};

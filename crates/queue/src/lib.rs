@@ -575,6 +575,15 @@ impl Queue {
     /// action needed. Oldest first.
     pub fn due(&self, now: i64, limit: usize) -> Result<Vec<Item>> {
         let mut due = self.with_status(&[StatusKind::Queued], limit)?;
+        // Deferring to another workstation: a look at its upload is due.
+        if due.len() < limit {
+            due.extend(
+                self.with_status(&[StatusKind::Deferring], usize::MAX >> 1)?
+                    .into_iter()
+                    .filter(|i| matches!(i.status, Status::Deferring { next_check_at, .. } if next_check_at <= now))
+                    .take(limit - due.len()),
+            );
+        }
         if due.len() < limit {
             due.extend(
                 self.with_status(&[StatusKind::Failed], usize::MAX >> 1)?

@@ -28,6 +28,28 @@ pub enum Status {
         parts_done: Vec<usize>,
         bytes_sent: u64,
     },
+    /// Another workstation's upload of this very render is in flight: its
+    /// placeholder (same name and size, created first) is incomplete. Not
+    /// uploaded here while it shows signs of life (its claim note changes);
+    /// taken over (its placeholder deleted, the item started over) once it
+    /// has shown none for the takeover delay. Checked again at
+    /// `next_check_at`.
+    Deferring {
+        folder_id: String,
+        /// The other workstation's placeholder.
+        file_id: String,
+        /// Who holds it, as its claim note says (`None`: no note).
+        holder: Option<String>,
+        /// The last sign of life seen (the claim note as it was), to tell a
+        /// new one from the same.
+        beat: Option<String>,
+        /// When (this workstation's clock, unix ms) `beat` was first seen
+        /// as it is: Frame.io's and the other workstation's clocks never
+        /// enter the takeover decision.
+        seen_at: i64,
+        /// When to look again (unix ms).
+        next_check_at: i64,
+    },
     /// Waiting for Frame.io to confirm every part arrived.
     Verifying {
         folder_id: String,
@@ -81,6 +103,7 @@ impl Status {
             Status::Queued => StatusKind::Queued,
             Status::PreparingFolders => StatusKind::PreparingFolders,
             Status::Uploading { .. } => StatusKind::Uploading,
+            Status::Deferring { .. } => StatusKind::Deferring,
             Status::Verifying { .. } => StatusKind::Verifying,
             Status::Stacking { .. } => StatusKind::Stacking,
             Status::Notifying { .. } => StatusKind::Notifying,

@@ -331,6 +331,10 @@ async fn run_with(
         ..UploadOptions::default()
     };
     config.team_notices = settings.discord.enabled;
+    let (takeover_after, sign_of_life_every) =
+        takeover_timing(settings.transfers.takeover_after_secs);
+    config.takeover_after = takeover_after;
+    config.sign_of_life_every = sign_of_life_every;
     config.workstation = workstation();
     // Well inside the readiness window: an upload starts at least that long
     // after a render's last write (the re-render rule in ARCHITECTURE.md).
@@ -594,7 +598,17 @@ async fn heartbeat_loop(
 }
 
 /// This machine's name, as the team sees it in Discord.
+/// This workstation's name, as the team and other workstations see it:
+/// `POSTFLOW_WORKSTATION` if set (a facility's own names, or two services
+/// on one machine), else the host name.
 pub fn workstation() -> String {
+    if let Some(name) = std::env::var("POSTFLOW_WORKSTATION")
+        .ok()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+    {
+        return name;
+    }
     sysinfo::System::host_name()
         .ok()
         .filter(|h| !h.is_empty())
@@ -719,4 +733,13 @@ pub fn set_paused(paths: &Paths, paused: bool) -> Result<(), postflow_queue::Err
 
 pub(crate) fn heartbeat(queue: &Queue) -> Option<Heartbeat> {
     serde_json::from_str(&queue.state(HEARTBEAT_KEY).ok()??).ok()
+}
+
+/// The takeover delay and the sign-of-life beat from the setting: six beats
+/// fit in the delay (a slow upload misses none that matters), at most one
+/// every 20 s, at least one every 250 ms.
+pub fn takeover_timing(takeover_after_secs: u64) -> (Duration, Duration) {
+    let after = Duration::from_secs(takeover_after_secs.max(1));
+    let every = (after / 6).clamp(Duration::from_millis(250), Duration::from_secs(20));
+    (after, every)
 }

@@ -170,6 +170,12 @@ pub struct TransferSettings {
     /// Upload bandwidth cap in megabits per second, shared by all uploads;
     /// 0 means no cap.
     pub bandwidth_limit_mbps: u32,
+    /// Another workstation's upload of the same render that shows no sign
+    /// of life for this long is taken over by this one (it died, or lost
+    /// Frame.io). Uploads show a sign of life every few seconds (a sixth
+    /// of this, at most every 20 s), so a slow upload is never taken over.
+    #[ts(type = "number")]
+    pub takeover_after_secs: u64,
 }
 
 impl Default for TransferSettings {
@@ -178,6 +184,7 @@ impl Default for TransferSettings {
             parallel_files: 2,
             parallel_parts: 4,
             bandwidth_limit_mbps: 0,
+            takeover_after_secs: 300,
         }
     }
 }

@@ -233,6 +233,13 @@ impl Settings {
             1..=32,
             "4 suits most links; more helps on long fat links",
         );
+        bounded(
+            problems,
+            "transfers.takeover_after_secs",
+            self.transfers.takeover_after_secs,
+            2..=86_400,
+            "300 (5 minutes) suits most facilities: long enough for a restart, short enough not to hold a render up",
+        );
     }
 }
 

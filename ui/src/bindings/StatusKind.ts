@@ -3,4 +3,4 @@
 /**
  * The variant without its data, for counting, filtering and indexing.
  */
-export type StatusKind = "waiting_for_stability" | "queued" | "preparing_folders" | "uploading" | "verifying" | "stacking" | "notifying" | "done" | "already_in_frameio" | "held" | "failed" | "cancelled";
+export type StatusKind = "waiting_for_stability" | "queued" | "preparing_folders" | "uploading" | "deferring" | "verifying" | "stacking" | "notifying" | "done" | "already_in_frameio" | "held" | "failed" | "cancelled";

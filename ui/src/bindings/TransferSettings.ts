@@ -16,4 +16,11 @@ parallel_parts: number,
  * Upload bandwidth cap in megabits per second, shared by all uploads;
  * 0 means no cap.
  */
-bandwidth_limit_mbps: number, };
+bandwidth_limit_mbps: number, 
+/**
+ * Another workstation's upload of the same render that shows no sign
+ * of life for this long is taken over by this one (it died, or lost
+ * Frame.io). Uploads show a sign of life every few seconds (a sixth
+ * of this, at most every 20 s), so a slow upload is never taken over.
+ */
+takeover_after_secs: number, };

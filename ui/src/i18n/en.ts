@@ -83,6 +83,8 @@ export const en = {
   uploadedBy: "Uploaded by",
   thisWorkstation: (name: string) => `this workstation (${name})`,
   anotherWorkstation: "another workstation",
+  waitingFor: (who: string | null, secs: number) =>
+    `Waiting for ${who ?? "another workstation"}’s upload · last sign of life ${secs} s ago`,
   rerender: "re-render",
   progressLabel: (name: string) => `Upload of ${name}`,
   eta: (d: string) => `${d} left`,
@@ -123,6 +125,7 @@ export const statusEn: Record<StatusKind, string> = {
   queued: "Queued",
   preparing_folders: "Preparing folders",
   uploading: "Uploading",
+  deferring: "Waiting for another workstation",
   verifying: "Verifying",
   stacking: "Stacking onto the previous version",
   notifying: "Telling the team",

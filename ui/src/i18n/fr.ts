@@ -80,6 +80,8 @@ export const fr: Messages = {
   uploadedBy: "Envoyé par",
   thisWorkstation: (name: string) => `ce poste (${name})`,
   anotherWorkstation: "un autre poste",
+  waitingFor: (who: string | null, secs: number) =>
+    `En attente de l’envoi de ${who ?? "un autre poste"} · dernier signe de vie il y a ${secs} s`,
   rerender: "nouveau rendu",
   progressLabel: (name: string) => `Envoi de ${name}`,
   eta: (d: string) => `encore ${d}`,
@@ -115,6 +117,7 @@ export const statusFr: Record<StatusKind, string> = {
   queued: "En file d’attente",
   preparing_folders: "Préparation des dossiers",
   uploading: "Envoi en cours",
+  deferring: "En attente d’un autre poste",
   verifying: "Vérification",
   stacking: "Empilement sur la version précédente",
   notifying: "Message à l’équipe",

@@ -100,6 +100,10 @@ const fields = {
     label: "Bandwidth cap (megabits per second)",
     help: "Shared by all uploads; 0 means no cap.",
   },
+  "transfers.takeover_after_secs": {
+    label: "Take over another workstation's upload after (seconds)",
+    help: "When another workstation is uploading the same render and shows no sign of life for this long (it crashed or lost its connection), this one uploads it. A slow upload is never taken over.",
+  },
   "notifications.enabled": {
     label: "Desktop notifications",
     help: "Notifications on this workstation.",

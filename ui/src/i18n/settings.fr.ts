@@ -85,6 +85,10 @@ const fields: Record<SettingKey, FieldText> = {
     label: "Débit maximal (mégabits par seconde)",
     help: "Partagé par tous les envois ; 0 : pas de limite.",
   },
+  "transfers.takeover_after_secs": {
+    label: "Reprendre l’envoi d’un autre poste après (secondes)",
+    help: "Quand un autre poste envoie le même rendu et ne donne plus signe de vie pendant ce temps (plantage, connexion perdue), ce poste l’envoie. Un envoi lent n’est jamais repris.",
+  },
   "notifications.enabled": {
     label: "Notifications du bureau",
     help: "Des notifications sur ce poste.",

@@ -209,6 +209,7 @@ function stageOf(status: StatusKind): number {
       return 1;
     case "preparing_folders":
     case "uploading":
+    case "deferring":
       return 2;
     case "verifying":
       return 3;
@@ -237,6 +238,7 @@ function statusIcon(status: StatusKind): IconName {
       return "x";
     case "waiting_for_stability":
     case "queued":
+    case "deferring":
       return "clock";
     default:
       return "upload";
@@ -307,6 +309,15 @@ const ItemRow = memo(function ItemRow({ item, store, actions }: { item: ItemView
         {item.detail && (item.status === "failed" || item.status === "held" || item.status === "cancelled") && (
           <span className="item-detail" title={item.detail}>
             {item.detail}
+          </span>
+        )}
+        {item.waiting_for && (
+          <span className="item-detail" data-testid="waiting-for">
+            {t.waitingFor(
+              item.waiting_for.workstation,
+              // As of the last look at it (the item is written at each).
+              Math.max(0, Math.round((item.updated_at - item.waiting_for.last_sign_of_life_at) / 1000)),
+            )}
           </span>
         )}
         {uploader && (

@@ -492,6 +492,14 @@ export function Settings({
                 </p>
               }
             />
+            <NumberField
+              k="transfers.takeover_after_secs"
+              value={tr.takeover_after_secs}
+              min={2}
+              max={86400}
+              unit="s"
+              onChange={(v) => update("transfers", { takeover_after_secs: v })}
+            />
           </fieldset>
         </Section>
 

@@ -25,6 +25,7 @@ export const KEYS = [
   "transfers.parallel_files",
   "transfers.parallel_parts",
   "transfers.bandwidth_limit_mbps",
+  "transfers.takeover_after_secs",
   "notifications.enabled",
   "notifications.on_upload",
   "notifications.on_failure",

@@ -1,0 +1,240 @@
+//! No render stranded by a dead workstation.
+//!
+//! A workstation that finds another's upload of the very render it was
+//! about to send (the placeholder created first, still incomplete) defers
+//! to it: [`Status::Deferring`]. It must not defer for good: the other
+//! workstation may have died mid-upload (unplugged, reinstalled), and then
+//! nobody would ever send the file.
+//!
+//! **The sign of life is in Frame.io**, the one place every workstation
+//! sees: while it sends parts, the uploader keeps a *claim note* on its
+//! placeholder, a comment whose text names the workstation and changes at
+//! every beat ([`EngineConfig::sign_of_life_every`]). The note is deleted
+//! when the upload completes.
+//!
+//! **Taking over.** A deferring workstation looks at the placeholder every
+//! beat. It goes by its own clock only: it remembers when it first saw the
+//! note as it is now, and a note unchanged (or absent) for longer than
+//! [`EngineConfig::takeover_after`] means nobody is sending the file. It
+//! then deletes the placeholder and starts its item over, which creates its
+//! own; between several survivors, the created-first rule of the race
+//! check decides, as for any two workstations. A slow but living upload
+//! keeps beating (the beats do not wait for parts), so it is never taken
+//! over. An uploader taken over by mistake (cut off from Frame.io for
+//! longer than the delay) finds its placeholder gone, starts over, and
+//! defers to the survivor: a wasted upload, never a duplicate.
+//!
+//! [`EngineConfig::sign_of_life_every`]: crate::EngineConfig::sign_of_life_every
+//! [`EngineConfig::takeover_after`]: crate::EngineConfig::takeover_after
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use postflow_frameio::{Client, Comment, Error as FrameioError};
+use postflow_queue::{now_ms, Item, Status};
+
+use crate::pipeline::StepError;
+use crate::Engine;
+
+/// How a claim note begins; the workstation's name follows.
+const CLAIM_PREFIX: &str = "PostFlow is uploading this file from ";
+/// Between the workstation's name and the beat counter.
+const CLAIM_BEAT: &str = " · sign of life ";
+
+fn claim_text(workstation: &str, beat: u64) -> String {
+    format!("{CLAIM_PREFIX}{workstation}{CLAIM_BEAT}{beat}")
+}
+
+/// The workstation a claim note names, if the comment is one.
+fn claim_holder(comment: &Comment) -> Option<String> {
+    let rest = comment.text.as_deref()?.strip_prefix(CLAIM_PREFIX)?;
+    let name = rest.rsplit_once(CLAIM_BEAT).map_or(rest, |(name, _)| name);
+    Some(name.to_string())
+}
+
+/// The claim note on a placeholder: the first comment that is one.
+fn find_claim(comments: &[Comment]) -> Option<&Comment> {
+    comments.iter().find(|c| claim_holder(c).is_some())
+}
+
+/// The upload's side: keeps the claim note beating while `work` runs, then
+/// deletes it. The beats run in a task of their own, so that a slow part
+/// never delays a beat, and a slow beat never delays a part.
+pub(crate) async fn while_claimed<T>(
+    client: &Client,
+    file_id: &str,
+    workstation: &str,
+    every: Duration,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let note: Arc<Mutex<Option<String>>> = Arc::default();
+    let beats = tokio::spawn(beat(
+        client.clone(),
+        file_id.to_string(),
+        workstation.to_string(),
+        every,
+        note.clone(),
+    ));
+    let out = work.await;
+    beats.abort();
+    let _ = beats.await;
+    let id = note.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(id) = id {
+        match client.delete_comment(&id).await {
+            Ok(()) | Err(FrameioError::NotFound(_)) => {}
+            Err(e) => tracing::warn!(file_id, "cannot delete the claim note: {e}"),
+        }
+    }
+    out
+}
+
+async fn beat(
+    client: Client,
+    file_id: String,
+    workstation: String,
+    every: Duration,
+    note: Arc<Mutex<Option<String>>>,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut count = 0u64;
+    loop {
+        tick.tick().await;
+        count += 1;
+        let text = claim_text(&workstation, count);
+        let current = note.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let written = match current {
+            Some(id) => client.update_comment(&id, &text).await,
+            None => {
+                // A note left by this workstation before a crash is ours:
+                // adopted, not doubled.
+                let existing = match client.comments(&file_id).await {
+                    Ok(comments) => find_claim(&comments)
+                        .filter(|c| claim_holder(c).as_deref() == Some(workstation.as_str()))
+                        .map(|c| c.id.clone()),
+                    Err(e) => {
+                        tracing::debug!(file_id, "cannot list the placeholder's comments: {e}");
+                        None
+                    }
+                };
+                match existing {
+                    Some(id) => client.update_comment(&id, &text).await,
+                    None => client.create_comment(&file_id, &text).await,
+                }
+            }
+        };
+        match written {
+            Ok(c) => *note.lock().unwrap_or_else(|e| e.into_inner()) = Some(c.id),
+            // The upload itself finds out what is wrong; a missed beat is
+            // only a later one. Enough of them missed and another
+            // workstation takes over, which is right when nobody can reach
+            // Frame.io from here.
+            Err(e) => tracing::debug!(file_id, "cannot write the claim note: {e}"),
+        }
+    }
+}
+
+impl Engine {
+    /// The deferring side: one look at the other workstation's upload of
+    /// `item`. `last` is what the previous look saw (its sign of life and
+    /// when that was first seen). Returns what the item is now: still
+    /// deferring, already in Frame.io (that upload completed), or queued
+    /// to start over (the placeholder is gone, or was taken over here).
+    pub(crate) async fn look_at_twin(
+        &self,
+        item: &Item,
+        folder_id: &str,
+        twin_id: &str,
+        last: Option<(Option<String>, i64)>,
+    ) -> Result<Status, StepError> {
+        let now = now_ms();
+        let file = match self.client.file(twin_id).await {
+            Ok(file) => file,
+            Err(FrameioError::NotFound(_)) => {
+                tracing::info!(file = %item.file_name, "the other workstation's upload is gone; starting over");
+                return Ok(Status::Queued);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if file.status != "created" {
+            return Ok(Status::AlreadyInFrameio {
+                file_id: twin_id.to_string(),
+            });
+        }
+        let comments = match self.client.comments(twin_id).await {
+            Ok(c) => c,
+            Err(FrameioError::NotFound(_)) => return Ok(Status::Queued),
+            Err(e) => return Err(e.into()),
+        };
+        let claim = find_claim(&comments);
+        let holder = claim.and_then(claim_holder);
+        let beat = claim.map(|c| {
+            format!(
+                "{}|{}",
+                c.updated_at.as_deref().unwrap_or_default(),
+                c.text.as_deref().unwrap_or_default()
+            )
+        });
+        let seen_at = match last {
+            Some((previous, seen_at)) if previous == beat => seen_at,
+            _ => now,
+        };
+        let silent_ms = now - seen_at;
+        if silent_ms >= millis(self.config.takeover_after) {
+            tracing::warn!(
+                file = %item.file_name,
+                holder = holder.as_deref().unwrap_or("an unknown workstation"),
+                silent_s = silent_ms / 1000,
+                "taking the upload over: no sign of life for longer than the takeover delay"
+            );
+            match self.client.delete_file(twin_id).await {
+                Ok(()) | Err(FrameioError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+            return Ok(Status::Queued);
+        }
+        Ok(Status::Deferring {
+            folder_id: folder_id.to_string(),
+            file_id: twin_id.to_string(),
+            holder,
+            beat,
+            seen_at,
+            next_check_at: now + millis(self.config.sign_of_life_every).max(1),
+        })
+    }
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn comment(text: &str) -> Comment {
+        Comment {
+            id: "c".into(),
+            text: Some(text.into()),
+            created_at: None,
+            updated_at: None,
+        }
+    }
+
+    #[test]
+    fn a_claim_note_names_its_workstation_and_other_comments_are_not_claims() {
+        let note = comment(&claim_text("WS-EDIT-3 · grading", 41));
+        assert_eq!(claim_holder(&note).as_deref(), Some("WS-EDIT-3 · grading"));
+        assert_eq!(
+            claim_holder(&comment("Looks great, love the red car")),
+            None
+        );
+        assert_eq!(
+            claim_holder(&comment("postflow is uploading this file from X")),
+            None,
+            "a person's comment that looks alike is not a claim"
+        );
+        let comments = [comment("first!"), note.clone()];
+        assert_eq!(find_claim(&comments), Some(&note));
+    }
+}
