@@ -34,6 +34,9 @@ PACKAGES=(
   python3 python3-venv
   haskell-status-notifier-item-utils dunst libglib2.0-bin x11-utils
   webkit2gtk-driver python3-gi gir1.2-atspi-2.0 at-spi2-core xdotool
+  # FUSE: the filespace tests (crates/faultfs: read faults, the mount lost) and
+  # the chaos soak (scripts/chaos.sh: each service watches the filespace through its own bindfs mount)
+  bindfs fuse3
 )
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }

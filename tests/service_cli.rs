@@ -3,6 +3,8 @@
 
 mod support;
 
+use support::faultfs::FaultFs;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -1138,4 +1140,133 @@ async fn a_slow_but_living_upload_is_never_taken_over() {
         emu.comments_on(&placeholder[0]).is_empty(),
         "A's claim note is gone"
     );
+}
+
+/// A service watching BY_SHOT through a FUSE mount (`FaultFs`) of
+/// `filespace/`, as a workstation sees a LucidLink filespace. Renders are
+/// written into `filespace/BY_SHOT` beside the mount: no events, as for
+/// renders written by other workstations.
+struct OnFilespace {
+    dir: tempfile::TempDir,
+    svc: Service,
+}
+
+impl OnFilespace {
+    fn new(emu: &Emulator) -> (OnFilespace, FaultFs) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("filespace/BY_SHOT")).unwrap();
+        let fs = FaultFs::mount(&dir.path().join("filespace"), &dir.path().join("mnt"));
+        let svc = Service::on(emu, Some(dir.path().join("mnt/BY_SHOT")));
+        (OnFilespace { dir, svc }, fs)
+    }
+
+    fn source(&self) -> PathBuf {
+        self.dir.path().join("filespace")
+    }
+
+    fn mountpoint(&self) -> PathBuf {
+        self.dir.path().join("mnt")
+    }
+
+    /// A render written by "another workstation", straight into the
+    /// filespace.
+    fn render(&self, name: &str, len: usize, seed: u8) -> PathBuf {
+        let path = self.source().join("BY_SHOT").join(name);
+        std::fs::write(&path, bytes(len, seed)).unwrap();
+        path
+    }
+
+    /// The one item, whatever its state.
+    fn item(&self) -> Value {
+        let every = "waiting_for_stability,queued,preparing_folders,uploading,deferring,verifying,\
+                     stacking,notifying,done,already_in_frameio,held,failed,cancelled";
+        let mut all: Vec<Value> =
+            serde_json::from_str(&self.svc.cli(&["list", "--json", "--status", every])).unwrap();
+        assert_eq!(all.len(), 1, "{all:#?}");
+        all.remove(0)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_failing_with_eio_mid_part_is_retried_and_the_file_arrives_whole() {
+    let emu = emulator(1024 * 1024).await;
+    let (fsp, mut fs) = OnFilespace::new(&emu);
+    let name = "SC42_EIO_0010_V001.mov";
+    // Two reads beyond 2.5 MB fail: in the middle of the third 1 MiB part
+    // (and whichever part reads there next).
+    fs.eio(name, 2, 2_500_000);
+    let render = fsp.render(name, 6_000_000, 42);
+    let child = fsp.svc.start();
+    fsp.svc
+        .wait_for("the upload", Duration::from_secs(60), |s| {
+            s["counts"]["done"].as_u64() == Some(1)
+        });
+    stop(child);
+    assert_eq!(fs.injected(), 2, "both faults were hit");
+    let item = fsp.item();
+    assert_eq!(
+        item["attempts"], 0,
+        "retried within the part, no attempt spent: {item:#}"
+    );
+    assert_once(&emu, &render, &["SCENES", "SC42", "EIO_0010"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_filespace_lost_mid_upload_is_offline_spends_no_attempt_and_resumes_after_remount() {
+    let emu = emulator(256 * 1024).await;
+    let (fsp, fs) = OnFilespace::new(&emu);
+    // 10 MB at 16 Mbit/s: 5 s of upload, lost in the middle.
+    fsp.svc
+        .add_settings("[transfers]\nbandwidth_limit_mbps = 16\n");
+    let render = fsp.render("SC43_LOST_0010_V001.mov", 10_000_000, 43);
+    let child = fsp.svc.start();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !items(&fsp.svc)
+        .iter()
+        .any(|i| i["status"] == "uploading" && i["bytes_sent"].as_u64().unwrap_or(0) > 1_000_000)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no upload under way: {:#}",
+            fsp.svc.status()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // LucidLink goes away under the upload.
+    fs.kill();
+    fsp.svc
+        .wait_for("filespace offline", Duration::from_secs(20), |s| {
+            s["filespace_online"] == false
+        });
+    // Left offline a while: the upload waits, nothing fails or is cancelled.
+    std::thread::sleep(Duration::from_secs(4));
+    let status = fsp.svc.status();
+    assert!(
+        status["problems"].to_string().contains("offline"),
+        "the status says the filespace is offline: {status:#}"
+    );
+    let item = fsp.item();
+    assert_eq!(item["status"], "uploading", "{item:#}");
+    assert_eq!(
+        item["attempts"], 0,
+        "no attempt spent while offline: {item:#}"
+    );
+    let puts_before = emu.stats().part_puts;
+    // Back: the upload resumes where it was and completes once.
+    let _fs = FaultFs::mount(&fsp.source(), &fsp.mountpoint());
+    fsp.svc.wait_for(
+        "the upload after the remount",
+        Duration::from_secs(60),
+        |s| s["counts"]["done"].as_u64() == Some(1),
+    );
+    stop(child);
+    let item = fsp.item();
+    assert_eq!(item["attempts"], 0, "{item:#}");
+    let parts = 10_000_000u64.div_ceil(256 * 1024);
+    let puts_after = emu.stats().part_puts - puts_before;
+    assert!(
+        puts_after < parts,
+        "resumed: {puts_after} part PUTs after the remount, not all {parts} again"
+    );
+    assert_once(&emu, &render, &["SCENES", "SC43", "LOST_0010"]);
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 
 pub mod desktop;
+pub mod faultfs;
 pub mod webdriver;
 
 /// `../shared` beside the repository (or `POSTFLOW_SHARED_DIR`).

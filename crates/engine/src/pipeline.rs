@@ -277,8 +277,20 @@ impl Engine {
                     self.client
                         .resume_upload(session, done, &path, &self.config.upload, &observer),
                 )
-                .await
-                .map_err(placeholder_gone)?;
+                .await;
+                let file = match file {
+                    Ok(file) => file,
+                    // Reading the render failed (after the part's own
+                    // retries): an unmounted or unreachable filespace waits
+                    // without spending an attempt, a file gone or changed
+                    // is told as such; else a transient read fault is
+                    // retried later, the parts already stored kept.
+                    Err(e @ FrameioError::LocalFile { .. }) => {
+                        self.check_local(item).await?;
+                        return Err(StepError::Frameio(e));
+                    }
+                    Err(e) => return Err(placeholder_gone(e)),
+                };
                 Status::Verifying {
                     folder_id: folder_id.clone(),
                     file_id: file.id,

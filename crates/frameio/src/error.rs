@@ -69,7 +69,14 @@ impl Error {
         use Disposition::*;
         match self {
             Error::SignedOut(_) | Error::SignIn(_) | Error::Forbidden(_) => NeedsUser,
-            Error::NotFound(_) | Error::Rejected(_) | Error::LocalFile { .. } => Permanent,
+            Error::NotFound(_) | Error::Rejected(_) => Permanent,
+            Error::LocalFile { source, .. } => {
+                if local_read_is_transient(source) {
+                    Transient
+                } else {
+                    Permanent
+                }
+            }
             Error::RateLimited(_)
             | Error::Unavailable(_)
             | Error::Network(_)
@@ -136,4 +143,24 @@ impl From<Error> for postflow_core::ApiError {
         api.fix = fix.map(str::to_string);
         api
     }
+}
+
+/// Whether a failed read of a local file may succeed if tried again. On a
+/// LucidLink filespace (a FUSE mount), reads fail with EIO when its cache is
+/// full or the network drops, with ENOTCONN when its daemon is gone, with
+/// ETIMEDOUT or EAGAIN when it is slow: none of these says anything about
+/// the file. A file that is gone or that PostFlow may not read is another
+/// matter (the engine checks the filespace is mounted before believing it).
+pub fn local_read_is_transient(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    if matches!(
+        e.kind(),
+        NotFound | PermissionDenied | InvalidInput | InvalidData
+    ) {
+        return false;
+    }
+    // EIO, ENOTCONN, ETIMEDOUT, EAGAIN, EINTR, ESTALE, ENXIO, ECONNABORTED,
+    // EHOSTDOWN; and anything unknown: a retry costs little and the
+    // attempts cap it.
+    true
 }

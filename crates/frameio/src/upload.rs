@@ -342,40 +342,63 @@ impl Client {
                 sent.clone(),
                 attempt_bytes.clone(),
             )
-            .await?;
-            let outcome = self
-                .inner
-                .http
-                .put(&part.url)
-                .header("x-amz-acl", "private")
-                .header(CONTENT_TYPE, &session.media_type)
-                .header(CONTENT_LENGTH, part.size)
-                .body(body)
-                .send()
-                .await;
+            .await;
+            let outcome = match body {
+                Ok(body) => Ok(self
+                    .inner
+                    .http
+                    .put(&part.url)
+                    .header("x-amz-acl", "private")
+                    .header(CONTENT_TYPE, &session.media_type)
+                    .header(CONTENT_LENGTH, part.size)
+                    .body(body)
+                    .send()
+                    .await),
+                // The file could not be opened: retried below when that
+                // may pass (the filespace's EIO), as a failed read is.
+                Err(e) => Err(e),
+            };
             let error = match outcome {
-                Ok(response) if response.status().is_success() => return Ok(()),
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    let text = response.text().await.unwrap_or_default();
-                    if status == 403 && (text.contains("expired") || text.contains("AccessDenied"))
-                    {
-                        return Err(Error::UploadUrlsExpired);
-                    }
-                    Error::Storage {
-                        part: index,
-                        status,
-                        message: s3_message(&text),
-                    }
+                Err(local) if local.is_transient() && tokio::fs::metadata(path).await.is_ok() => {
+                    local
                 }
-                Err(e) => {
-                    // A local read failure surfaces as a body error: report
-                    // the file, not the network.
-                    if let Some(local) = local_error(&e) {
-                        return Err(local);
+                Err(local) => return Err(local),
+                Ok(outcome) => match outcome {
+                    Ok(response) if response.status().is_success() => return Ok(()),
+                    Ok(response) => {
+                        let status = response.status().as_u16();
+                        let text = response.text().await.unwrap_or_default();
+                        if status == 403
+                            && (text.contains("expired") || text.contains("AccessDenied"))
+                        {
+                            return Err(Error::UploadUrlsExpired);
+                        }
+                        Error::Storage {
+                            part: index,
+                            status,
+                            message: s3_message(&text),
+                        }
                     }
-                    Error::network(e)
-                }
+                    Err(e) => match local_error(&e) {
+                        // A local read failure surfaces as a body error: report
+                        // the file, not the network. One that may pass (EIO on a
+                        // FUSE filespace) is retried like a network error: the
+                        // part is read again from its start.
+                        Some(local) if local.is_transient() => {
+                            // The file itself out of reach (the filespace
+                            // unmounted, its daemon gone): no use trying
+                            // again here; the caller tells an offline
+                            // filespace from a file that went away.
+                            if tokio::fs::metadata(path).await.is_err() {
+                                return Err(local);
+                            }
+                            tracing::info!(part = index, path = %path.display(), "{local}; reading the part again");
+                            local
+                        }
+                        Some(local) => return Err(local),
+                        None => Error::network(e),
+                    },
+                },
             };
             // This attempt's bytes did not count.
             sent.fetch_sub(attempt_bytes.load(Ordering::Relaxed), Ordering::Relaxed);
