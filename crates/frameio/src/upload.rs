@@ -64,46 +64,98 @@ pub struct UploadOptions {
 }
 
 /// An upload bandwidth cap: a token bucket (the `governor` crate) counted in
-/// KiB, with a burst of a quarter of a second, shared by all uploads.
+/// KiB, with a burst of a quarter of a second, shared by all uploads. The
+/// rate can change while uploads run ([`Bandwidth::set_rate`]: the
+/// bandwidth timetable): parts waiting at the old rate wake and go on at
+/// the new one at once; `None` lets everything through.
 pub struct Bandwidth {
+    cap: tokio::sync::watch::Sender<Option<Arc<Cap>>>,
+}
+
+/// One rate's token bucket; replaced whole when the rate changes.
+struct Cap {
     limiter: governor::DefaultDirectRateLimiter,
     burst_kib: u32,
-    mbps: u32,
+    bytes_per_sec: u64,
+}
+
+impl Cap {
+    fn new(bytes_per_sec: u64) -> Option<Arc<Cap>> {
+        // Never below 1 KiB/s.
+        let kib_per_sec = (bytes_per_sec / 1024).max(1);
+        let kib_per_sec = NonZeroU32::new(u32::try_from(kib_per_sec).unwrap_or(u32::MAX))?;
+        let burst_kib = (kib_per_sec.get() / 4).max(16);
+        let quota = governor::Quota::per_second(kib_per_sec)
+            .allow_burst(NonZeroU32::new(burst_kib).expect("at least 16"));
+        Some(Arc::new(Cap {
+            limiter: governor::RateLimiter::direct(quota),
+            burst_kib,
+            bytes_per_sec,
+        }))
+    }
 }
 
 impl Bandwidth {
     /// A cap of `mbps` megabits per second; `None` for 0 (no cap).
     pub fn mbps(mbps: u32) -> Option<Arc<Bandwidth>> {
-        if mbps == 0 {
-            return None;
-        }
-        // 1 Mbit/s is 122 KiB/s: never 0.
-        let kib_per_sec = u64::from(mbps) * 1_000_000 / 8 / 1024;
-        let kib_per_sec = NonZeroU32::new(u32::try_from(kib_per_sec).unwrap_or(u32::MAX))?;
-        let burst_kib = (kib_per_sec.get() / 4).max(16);
-        let quota = governor::Quota::per_second(kib_per_sec)
-            .allow_burst(NonZeroU32::new(burst_kib).expect("at least 16"));
-        Some(Arc::new(Bandwidth {
-            limiter: governor::RateLimiter::direct(quota),
-            burst_kib,
-            mbps,
-        }))
+        (mbps != 0).then(|| Bandwidth::new(Some(u64::from(mbps) * 125_000)))
     }
 
-    /// Waits until `bytes` may go out.
+    /// A cap of `bytes_per_sec` (`None`: no cap for now) that
+    /// [`Bandwidth::set_rate`] can change later.
+    pub fn new(bytes_per_sec: Option<u64>) -> Arc<Bandwidth> {
+        let (cap, _) = tokio::sync::watch::channel(bytes_per_sec.and_then(Cap::new));
+        Arc::new(Bandwidth { cap })
+    }
+
+    /// Changes the rate for every upload sharing this cap, parts in flight
+    /// included; the same rate again changes nothing.
+    pub fn set_rate(&self, bytes_per_sec: Option<u64>) {
+        self.cap.send_if_modified(|cap| {
+            if cap.as_ref().map(|c| c.bytes_per_sec) == bytes_per_sec {
+                return false;
+            }
+            *cap = bytes_per_sec.and_then(Cap::new);
+            true
+        });
+    }
+
+    /// [`Bandwidth::set_rate`] in megabits per second; 0: no cap.
+    pub fn set_mbps(&self, mbps: u32) {
+        self.set_rate((mbps != 0).then(|| u64::from(mbps) * 125_000));
+    }
+
+    /// The rate in force, bytes per second; `None`: no cap.
+    pub fn rate(&self) -> Option<u64> {
+        self.cap.borrow().as_ref().map(|c| c.bytes_per_sec)
+    }
+
+    /// Waits until `bytes` may go out, at the rate in force; a new rate
+    /// set meanwhile applies to what is left at once.
     async fn admit(&self, bytes: usize) {
         let mut kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX);
-        while let Some(n) = NonZeroU32::new(kib.min(self.burst_kib)) {
-            // `n` never exceeds the burst, so this cannot fail.
-            let _ = self.limiter.until_n_ready(n).await;
-            kib -= n.get();
+        let mut changes = self.cap.subscribe();
+        while kib > 0 {
+            let Some(cap) = changes.borrow_and_update().clone() else {
+                return;
+            };
+            let n = NonZeroU32::new(kib.min(cap.burst_kib)).expect("kib > 0");
+            tokio::select! {
+                // `n` never exceeds the burst, so this cannot fail.
+                _ = cap.limiter.until_n_ready(n) => kib -= n.get(),
+                // Nothing was taken from the old bucket: wait at the new rate.
+                _ = changes.changed() => {}
+            }
         }
     }
 }
 
 impl std::fmt::Debug for Bandwidth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Bandwidth({} Mbit/s)", self.mbps)
+        match self.rate() {
+            Some(bytes) => write!(f, "Bandwidth({bytes} B/s)"),
+            None => write!(f, "Bandwidth(no cap)"),
+        }
     }
 }
 
@@ -565,6 +617,56 @@ mod tests {
         );
         assert_eq!(at, Some(1_795_521_600 + 3600));
         assert_eq!(presigned_expiry("https://s3.example/b/k?x=1"), None);
+    }
+
+    #[tokio::test]
+    async fn a_part_waiting_at_a_slow_rate_goes_on_at_once_when_the_cap_is_lifted() {
+        // 1 KiB/s with a 16 KiB burst: 64 KiB would take about 48 s.
+        let bandwidth = Bandwidth::new(Some(1024));
+        let waiting = {
+            let bandwidth = bandwidth.clone();
+            tokio::spawn(async move { bandwidth.admit(64 * 1024).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished(), "held at 1 KiB/s");
+        bandwidth.set_rate(None);
+        assert_eq!(bandwidth.rate(), None);
+        tokio::time::timeout(Duration::from_secs(1), waiting)
+            .await
+            .expect("the lifted cap reached the waiting part within a second")
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_faster_rate_reaches_a_waiting_part_and_a_slower_one_holds_new_bytes() {
+        let bandwidth = Bandwidth::new(Some(1024));
+        let waiting = {
+            let bandwidth = bandwidth.clone();
+            tokio::spawn(async move { bandwidth.admit(64 * 1024).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        bandwidth.set_rate(Some(1 << 30));
+        tokio::time::timeout(Duration::from_secs(1), waiting)
+            .await
+            .expect("1 GiB/s lets 64 KiB through at once")
+            .unwrap();
+        // Back to a crawl: the burst goes out, the rest waits.
+        bandwidth.set_mbps(1);
+        assert_eq!(bandwidth.rate(), Some(125_000));
+        assert_eq!(format!("{bandwidth:?}"), "Bandwidth(125000 B/s)");
+        let slow = tokio::time::timeout(Duration::from_millis(300), bandwidth.admit(256 * 1024));
+        assert!(slow.await.is_err(), "256 KiB at 1 Mbit/s takes seconds");
+    }
+
+    #[tokio::test]
+    async fn no_cap_for_now_lets_everything_through_and_zero_mbps_is_no_cap() {
+        let bandwidth = Bandwidth::new(None);
+        tokio::time::timeout(Duration::from_millis(100), bandwidth.admit(1 << 30))
+            .await
+            .expect("no cap: no wait");
+        assert!(Bandwidth::mbps(0).is_none());
+        bandwidth.set_mbps(0);
+        assert_eq!(bandwidth.rate(), None);
     }
 
     #[test]

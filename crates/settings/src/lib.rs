@@ -8,6 +8,7 @@
 mod load;
 mod model;
 mod store;
+mod timetable;
 mod validate;
 
 pub use load::{
@@ -19,6 +20,7 @@ pub use store::{
     save, save_changes, write_default_if_missing, Paths, PathsError, SaveError, SaveOutcome,
     DEFAULT_TOML, SETTINGS_FILE_NAME,
 };
+pub use timetable::{describe_rate, BandwidthTimetable, EntryError, Rate};
 
 impl Loaded {
     /// Reading problems and validation problems together: what

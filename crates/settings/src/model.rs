@@ -168,8 +168,22 @@ pub struct TransferSettings {
     /// Parts of one file uploaded at the same time.
     pub parallel_parts: u32,
     /// Upload bandwidth cap in megabits per second, shared by all uploads;
-    /// 0 means no cap.
+    /// 0 means no cap. A `bandwidth_timetable` replaces it.
     pub bandwidth_limit_mbps: u32,
+    /// The cap by time of day, like rclone's `--bwlimit`:
+    /// `"08:00,20M 19:00,off"` (rates in bytes per second: `20M` = 20 MiB/s,
+    /// about 168 Mbit/s; `Mon-08:00,20M` for one day of the week). Empty:
+    /// `bandwidth_limit_mbps` all day. See [`crate::BandwidthTimetable`].
+    pub bandwidth_timetable: String,
+    /// Attempts at one file before it is "failed: needs action" (errors
+    /// that cannot get better by retrying stop at once).
+    pub max_attempts: u32,
+    /// Seconds before the first retry; each next one waits twice as long
+    /// (with some jitter), at most an hour.
+    #[ts(type = "number")]
+    pub retry_base_secs: u64,
+    /// Stack a new version onto the shot's previous one in Frame.io.
+    pub stack_versions: bool,
     /// Another workstation's upload of the same render that shows no sign
     /// of life for this long is taken over by this one (it died, or lost
     /// Frame.io). Uploads show a sign of life every few seconds (a sixth
@@ -184,6 +198,10 @@ impl Default for TransferSettings {
             parallel_files: 2,
             parallel_parts: 4,
             bandwidth_limit_mbps: 0,
+            bandwidth_timetable: String::new(),
+            max_attempts: 8,
+            retry_base_secs: 30,
+            stack_versions: true,
             takeover_after_secs: 300,
         }
     }

@@ -453,3 +453,83 @@ fn values_not_set_yet_do_not_stop_a_save_but_wrong_ones_do() {
         .collect();
     assert_eq!(keys, ["frameio.project_id", "transfers.parallel_files"]);
 }
+
+#[test]
+fn a_bad_bandwidth_timetable_is_one_problem_per_entry_naming_the_key_and_nothing_else_is_lost() {
+    let text = r#"
+[transfers]
+parallel_files = 3
+bandwidth_timetable = "25:00,1M 08:00,fast 19:00,off 12:00,2M 19:00,5M"
+max_attempts = 0
+retry_base_secs = 7200
+stack_versions = false
+"#;
+    let (settings, read_problems) = from_toml_str(text);
+    assert!(read_problems.is_empty(), "{read_problems:?}");
+    // Everything else still loads.
+    assert_eq!(settings.transfers.parallel_files, 3);
+    assert!(!settings.transfers.stack_versions);
+    let problems: Vec<Problem> = settings
+        .validate()
+        .into_iter()
+        .filter(|p| p.key.starts_with("transfers."))
+        .collect();
+    let got: Vec<(&str, &str)> = problems
+        .iter()
+        .map(|p| (p.key.as_str(), p.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("transfers.max_attempts", "0 is out of range (1 to 100)"),
+            ("transfers.retry_base_secs", "7200 is out of range (1 to 3600)"),
+            (
+                "transfers.bandwidth_timetable",
+                "entry 1 \"25:00,1M\": 25:00 is not a time of day"
+            ),
+            (
+                "transfers.bandwidth_timetable",
+                "entry 2 \"08:00,fast\": \"fast\" is not a rate"
+            ),
+            (
+                "transfers.bandwidth_timetable",
+                "entry 4 \"12:00,2M\": it comes after entry 3 \"19:00,off\", which is later in the day (or week)"
+            ),
+            (
+                "transfers.bandwidth_timetable",
+                "entry 5 \"19:00,5M\": 19:00 is already set by entry 3"
+            ),
+        ]
+    );
+    assert!(problems[2].fix.contains("HH:MM"), "{}", problems[2]);
+    assert!(
+        problems[3].fix.contains("bytes per second"),
+        "{}",
+        problems[3]
+    );
+    assert!(
+        problems[4].fix.contains("\"12:00,2M 19:00,off 19:00,5M\""),
+        "{}",
+        problems[4]
+    );
+    // The running service uses what can be used.
+    let table = settings.bandwidth_timetable();
+    let noon = jiff::civil::date(2026, 3, 2).at(13, 0, 0, 0);
+    assert_eq!(table.cap_at(noon), Some(2 << 20));
+    // And nothing wrong is saved.
+    assert!(settings
+        .validate_for_saving()
+        .iter()
+        .any(|p| p.key == "transfers.bandwidth_timetable"));
+}
+
+#[test]
+fn the_retry_and_stacking_settings_default_to_the_engine_defaults() {
+    let t = TransferSettings::default();
+    assert_eq!(
+        (t.max_attempts, t.retry_base_secs, t.stack_versions),
+        (8, 30, true)
+    );
+    assert_eq!(t.bandwidth_timetable, "");
+    assert!(Settings::default().bandwidth_timetable().is_empty());
+}

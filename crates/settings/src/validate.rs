@@ -240,6 +240,35 @@ impl Settings {
             2..=86_400,
             "300 (5 minutes) suits most facilities: long enough for a restart, short enough not to hold a render up",
         );
+        bounded(
+            problems,
+            "transfers.max_attempts",
+            self.transfers.max_attempts.into(),
+            1..=100,
+            "8 retries a file for about two hours (30 s doubling) before it needs a person",
+        );
+        bounded(
+            problems,
+            "transfers.retry_base_secs",
+            self.transfers.retry_base_secs,
+            1..=3600,
+            "30 s suits most failures; each retry waits twice as long, at most an hour",
+        );
+        let (_, entries) =
+            crate::BandwidthTimetable::parse_lenient(&self.transfers.bandwidth_timetable);
+        for e in entries {
+            problems.push(Problem::new(
+                "transfers.bandwidth_timetable",
+                format!("entry {} \"{}\": {}", e.index, e.entry, e.message),
+                e.fix,
+            ));
+        }
+    }
+
+    /// The bandwidth timetable with its bad entries left out (they are
+    /// among [`Settings::validate`]'s problems); empty when not set.
+    pub fn bandwidth_timetable(&self) -> crate::BandwidthTimetable {
+        crate::BandwidthTimetable::parse_lenient(&self.transfers.bandwidth_timetable).0
     }
 }
 
