@@ -245,6 +245,8 @@ pub fn status(paths: &Paths, args: StatusArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn print_report(r: &Report) {
+    use postflow_service::Clock as _;
+    let now = postflow_service::SystemClock.now();
     if r.running {
         println!(
             "PostFlow service: running (pid {}, up {}, CPU {:.1} %, {:.1} MiB){}",
@@ -256,7 +258,8 @@ fn print_report(r: &Report) {
         );
         if let Some(until) = r.paused_until {
             println!(
-                "Paused for {} more; resumes by itself.",
+                "Paused until {} ({} from now); resumes by itself.",
+                postflow_service::schedule::local_time_of(until, &now),
                 duration(((until - postflow_queue::now_ms()) / 1000).max(0) as u64)
             );
         }
@@ -265,7 +268,22 @@ fn print_report(r: &Report) {
             "PostFlow service: not running{}",
             if r.paused { " (paused)" } else { "" }
         );
+        if let Some(until) = r.paused_until {
+            println!(
+                "Paused until {}.",
+                postflow_service::schedule::local_time_of(until, &now)
+            );
+        }
     }
+    println!(
+        "Bandwidth: {}{}",
+        r.bandwidth.describe(&now),
+        if r.bandwidth.scheduled {
+            " (transfers.bandwidth_timetable)"
+        } else {
+            ""
+        }
+    );
     println!("Health: {}/100", r.health);
     for p in &r.problems {
         println!("  - {p}");
@@ -347,26 +365,56 @@ fn duration(secs: u64) -> String {
     }
 }
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Debug)]
 pub struct PauseArgs {
     /// Resume by itself after this many minutes.
-    #[arg(long = "for", value_name = "MINUTES")]
+    #[arg(long = "for", value_name = "MINUTES", conflicts_with = "until")]
     minutes: Option<u64>,
+    /// Resume by itself at this local time (HH:MM): today, or tomorrow if
+    /// it is already past.
+    #[arg(long, value_name = "HH:MM")]
+    until: Option<String>,
 }
 
-/// `postflow pause [--for MINUTES]`.
+/// When a timed pause asked with `args` ends (unix ms), seen from `now`;
+/// `None`: a pause until resumed by hand.
+fn pause_end(
+    args: &PauseArgs,
+    now: &postflow_service::jiff::ZonedDateTime,
+) -> anyhow::Result<Option<i64>> {
+    let now_ms = now.timestamp().as_millisecond();
+    match (args.minutes, &args.until) {
+        (Some(minutes), _) => {
+            anyhow::ensure!(minutes > 0, "--for takes a number of minutes above 0");
+            Ok(Some(now_ms + (minutes as i64) * 60_000))
+        }
+        (None, Some(time)) => {
+            let at = postflow_service::schedule::next_time_of_day(time, now)
+                .map_err(|e| anyhow::anyhow!("--until {e}"))?;
+            Ok(Some(at.timestamp().as_millisecond()))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// `postflow pause [--for MINUTES | --until HH:MM]`.
 pub fn pause(paths: &Paths, args: PauseArgs) -> anyhow::Result<ExitCode> {
-    let Some(minutes) = args.minutes else {
+    use postflow_service::Clock as _;
+    let now = postflow_service::SystemClock.now();
+    let Some(until) = pause_end(&args, &now)? else {
         return set_paused(paths, true);
     };
-    anyhow::ensure!(minutes > 0, "--for takes a number of minutes above 0");
-    let until = postflow_queue::now_ms() + (minutes as i64) * 60_000;
     let (runtime, api) = remote(paths)?;
     runtime
         .block_on(api.pause_until(until))
         .map_err(api_error)?;
+    let at = postflow_service::schedule::local_time_of(until, &now);
+    let how_long = match args.minutes {
+        Some(minutes) => format!("for {minutes} min (until {at})"),
+        None => format!("until {at}"),
+    };
     println!(
-        "Paused for {minutes} min: no new upload starts; the service resumes by itself then (`postflow resume` sooner)."
+        "Paused {how_long}: no new upload starts; the service resumes by itself then (`postflow resume` sooner)."
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -594,4 +642,57 @@ pub fn check(paths: &Paths) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use postflow_service::jiff;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        pause: PauseArgs,
+    }
+
+    fn now() -> jiff::ZonedDateTime {
+        jiff::civil::date(2026, 3, 2)
+            .at(17, 0, 0, 0)
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .unwrap()
+    }
+
+    fn end(args: &[&str]) -> anyhow::Result<Option<i64>> {
+        let cli = Cli::try_parse_from(std::iter::once("pause").chain(args.iter().copied()))?;
+        pause_end(&cli.pause, &now())
+    }
+
+    #[test]
+    fn pause_until_parses_a_time_later_today_and_a_past_time_as_tomorrow() {
+        let at = |ms: i64| {
+            jiff::Timestamp::from_millisecond(ms)
+                .unwrap()
+                .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        };
+        let today = at(end(&["--until", "18:30"]).unwrap().unwrap());
+        assert_eq!((today.day(), today.hour(), today.minute()), (2, 18, 30));
+        let tomorrow = at(end(&["--until", "08:00"]).unwrap().unwrap());
+        assert_eq!(
+            (tomorrow.day(), tomorrow.hour()),
+            (3, 8),
+            "08:00 is past at 17:00"
+        );
+        let minutes = end(&["--for", "30"]).unwrap().unwrap();
+        assert_eq!(minutes - now().timestamp().as_millisecond(), 30 * 60_000);
+        assert_eq!(end(&[]).unwrap(), None, "no end: until resumed");
+    }
+
+    #[test]
+    fn pause_until_refuses_a_non_time_and_both_ends_at_once() {
+        let e = end(&["--until", "25:00"]).unwrap_err().to_string();
+        assert!(e.contains("--until") && e.contains("HH:MM"), "{e}");
+        assert!(end(&["--for", "10", "--until", "18:30"]).is_err());
+        assert!(end(&["--for", "0"]).is_err());
+    }
 }

@@ -192,6 +192,7 @@ fn placeholder(api: &Api) -> postflow_api::Snapshot {
         },
         run_state: api.control().state(),
         paused_until: None,
+        bandwidth: Default::default(),
         service_running: false,
         hosted: true,
         filespace_online: None,

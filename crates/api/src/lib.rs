@@ -401,6 +401,7 @@ impl Api {
             state,
             run_state,
             paused_until: postflow_service::paused_until(&self.inner.queue),
+            bandwidth: BandwidthView::from(&report.bandwidth),
             service_running: running,
             hosted: self.inner.host,
             filespace_online: report.filespace_online,

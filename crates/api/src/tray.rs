@@ -283,6 +283,7 @@ mod tests {
             state,
             run_state: RunState::Running,
             paused_until: None,
+            bandwidth: Default::default(),
             service_running: true,
             hosted: true,
             filespace_online: Some(true),

@@ -72,6 +72,8 @@ pub struct Snapshot {
     /// When a timed pause ends (unix ms).
     #[ts(type = "number | null")]
     pub paused_until: Option<i64>,
+    /// The upload cap in force and its next change.
+    pub bandwidth: BandwidthView,
     /// A service is running for this queue (here or in another process).
     pub service_running: bool,
     /// The service runs inside this process (the app, `postflow run --gui`);
@@ -102,6 +104,41 @@ pub struct Snapshot {
     pub demo: bool,
     /// The UI's language (from the settings).
     pub language: postflow_settings::Language,
+}
+
+/// The upload bandwidth cap: in force now, and what the timetable makes
+/// of it next ("capped at 20 MiB/s until 19:00, then no cap").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct BandwidthView {
+    /// Bytes per second; `null`: no cap.
+    #[ts(type = "number | null")]
+    pub cap_bytes_per_sec: Option<u64>,
+    /// From `transfers.bandwidth_timetable` (else `bandwidth_limit_mbps`).
+    pub scheduled: bool,
+    pub next: Option<CapChangeView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CapChangeView {
+    /// Unix ms.
+    #[ts(type = "number")]
+    pub at: i64,
+    /// Bytes per second from then; `null`: no cap.
+    #[ts(type = "number | null")]
+    pub cap_bytes_per_sec: Option<u64>,
+}
+
+impl From<&postflow_service::BandwidthStatus> for BandwidthView {
+    fn from(s: &postflow_service::BandwidthStatus) -> Self {
+        BandwidthView {
+            cap_bytes_per_sec: s.cap_bytes_per_sec,
+            scheduled: s.scheduled,
+            next: s.next.as_ref().map(|n| CapChangeView {
+                at: n.at,
+                cap_bytes_per_sec: n.cap_bytes_per_sec,
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

@@ -6,6 +6,7 @@
 
 mod check;
 mod notifier;
+pub mod schedule;
 mod status;
 
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ use std::time::Duration;
 
 use postflow_core::{Control, Event, RunState};
 use postflow_engine::{Engine, EngineConfig, PAUSED_KEY, PAUSED_UNTIL_KEY};
-use postflow_frameio::{Bandwidth, Client, ClientConfig, Credentials, RetryPolicy, UploadOptions};
+use postflow_frameio::{Client, ClientConfig, Credentials, RetryPolicy, UploadOptions};
 use postflow_queue::{now_ms, Queue, StatusKind};
 use postflow_secrets::{Origin, SecretStore};
 use postflow_settings::{Paths, Problem, Settings};
@@ -22,10 +23,13 @@ use postflow_watcher::{Observation, WatchEvent, Watcher, WatcherConfig};
 use serde::{Deserialize, Serialize};
 
 pub use check::{check, Check};
+/// The time types of [`Clock`] and [`schedule`].
+pub use jiff;
 pub use notifier::{
     notify_test, problem as discord_problem, DiscordProblem, Notifier, WebhookSource,
     DISCORD_PROBLEM_KEY,
 };
+pub use schedule::{BandwidthPlan, BandwidthStatus, Clock, SystemClock};
 pub use status::{health, Report};
 
 /// The queue database's file name in the data directory.
@@ -297,11 +301,14 @@ async fn run_with(
     };
     // Heartbeat out, pause flag in (from `postflow pause` in another
     // process), from the start: `status` sees a service waiting for Frame.io.
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let heartbeat = tokio::spawn(heartbeat_loop(
         beat.clone(),
         queue.clone(),
         control.clone(),
         rescan.clone(),
+        clock.clone(),
+        CONTROL_POLL,
     ));
 
     let root_folder_id = tokio::select! {
@@ -323,12 +330,20 @@ async fn run_with(
     };
 
     let mut config = EngineConfig::new(settings.watch.root.clone(), root_folder_id);
-    config.parallel_files = settings.transfers.parallel_files.max(1) as usize;
-    config.upload = UploadOptions {
-        parallel_parts: settings.transfers.parallel_parts.max(1) as usize,
-        // One cap shared by every part of every file.
-        bandwidth: Bandwidth::mbps(settings.transfers.bandwidth_limit_mbps),
-        ..UploadOptions::default()
+    let bandwidth_plan = BandwidthPlan::from_settings(settings);
+    apply_transfers(&mut config, settings, &bandwidth_plan, &clock.now());
+    // The timetable moves the shared cap at its times, uploads in flight
+    // included.
+    let timetable = match (&bandwidth_plan, &config.upload.bandwidth) {
+        (BandwidthPlan::Timetable(table), Some(bandwidth)) => {
+            Some(tokio::spawn(schedule::follow_timetable(
+                table.clone(),
+                bandwidth.clone(),
+                clock.clone(),
+                schedule::TIMETABLE_EVERY,
+            )))
+        }
+        _ => None,
     };
     config.team_notices = settings.discord.enabled;
     let (takeover_after, sign_of_life_every) =
@@ -481,6 +496,9 @@ async fn run_with(
         Err(_) => tracing::warn!("the watcher is still referenced; it stops with the process"),
     }
     repair.abort();
+    if let Some(timetable) = timetable {
+        timetable.abort();
+    }
     heartbeat.abort();
     states.abort();
     bridge.abort();
@@ -489,6 +507,28 @@ async fn run_with(
         detail: None,
     });
     finish(&queue, &beat)
+}
+
+/// The `[transfers]` settings onto the engine's configuration: files and
+/// parts in parallel, the shared bandwidth cap (at its value `now`),
+/// retries and version stacking.
+pub fn apply_transfers(
+    config: &mut EngineConfig,
+    settings: &Settings,
+    bandwidth: &BandwidthPlan,
+    now: &jiff::ZonedDateTime,
+) {
+    let t = &settings.transfers;
+    config.parallel_files = t.parallel_files.max(1) as usize;
+    config.upload = UploadOptions {
+        parallel_parts: t.parallel_parts.max(1) as usize,
+        // One cap shared by every part of every file.
+        bandwidth: bandwidth.bandwidth(now),
+        ..UploadOptions::default()
+    };
+    config.max_attempts = t.max_attempts.max(1);
+    config.retry_base = Duration::from_secs(t.retry_base_secs.clamp(1, 3600));
+    config.stack_versions = t.stack_versions;
 }
 
 /// Folds duplicate folders under the structure root (scenes, then shots)
@@ -530,12 +570,15 @@ fn finish(queue: &Queue, beat: &Mutex<Heartbeat>) -> Result<(), StartError> {
 }
 
 /// Writes the heartbeat every couple of seconds and applies the persisted
-/// pause flag within [`CONTROL_POLL`].
+/// pause flag within `poll` ([`CONTROL_POLL`]); ends a timed pause when
+/// `clock` reaches its end.
 async fn heartbeat_loop(
     beat: Arc<Mutex<Heartbeat>>,
     queue: Arc<Queue>,
     control: Control,
     rescan: Arc<tokio::sync::Notify>,
+    clock: Arc<dyn Clock>,
+    poll: Duration,
 ) {
     // Without process information the heartbeat still goes out.
     let mut system = sysinfo::System::new().ok();
@@ -550,7 +593,8 @@ async fn heartbeat_loop(
         }
         let mut wanted = queue.state(PAUSED_KEY).ok().flatten().as_deref() == Some("true");
         // A timed pause ends by itself, written first like any resume.
-        if wanted && paused_until(&queue).is_some_and(|until| until <= now_ms()) {
+        let now = clock.now().timestamp().as_millisecond();
+        if wanted && paused_until(&queue).is_some_and(|until| until <= now) {
             tracing::info!("the timed pause is over");
             if queue.set_state(PAUSED_KEY, "false").is_ok() {
                 let _ = queue.clear_state(PAUSED_UNTIL_KEY);
@@ -570,7 +614,7 @@ async fn heartbeat_loop(
         }
         let changed = lock(&beat).paused != (control.state() == RunState::Paused);
         if !changed && last_beat.is_some_and(|t| t.elapsed() < HEARTBEAT_EVERY) {
-            tokio::time::sleep(CONTROL_POLL).await;
+            tokio::time::sleep(poll).await;
             continue;
         }
         last_beat = Some(tokio::time::Instant::now());
@@ -593,7 +637,7 @@ async fn heartbeat_loop(
         ) {
             tracing::warn!("cannot write the heartbeat: {e}");
         }
-        tokio::time::sleep(CONTROL_POLL).await;
+        tokio::time::sleep(poll).await;
     }
 }
 
@@ -742,4 +786,79 @@ pub fn takeover_timing(takeover_after_secs: u64) -> (Duration, Duration) {
     let after = Duration::from_secs(takeover_after_secs.max(1));
     let every = (after / 6).clamp(Duration::from_millis(250), Duration::from_secs(20));
     (after, every)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::tests::FakeClock;
+
+    #[tokio::test]
+    async fn a_pause_until_18_30_ends_by_itself_when_the_clock_reaches_18_30() {
+        let dir = tempfile::tempdir().unwrap();
+        let queue = Arc::new(Queue::open(&dir.path().join(QUEUE_FILE)).unwrap());
+        let clock = FakeClock::at(2026, 3, 2, 17, 0);
+        let until = schedule::next_time_of_day("18:30", &clock.now()).unwrap();
+        let control = Control::new(RunState::Running, Arc::new(PauseFlag(queue.clone())));
+        control.pause().unwrap();
+        queue
+            .set_state(
+                PAUSED_UNTIL_KEY,
+                &until.timestamp().as_millisecond().to_string(),
+            )
+            .unwrap();
+        let beat = Arc::new(Mutex::new(Heartbeat::default()));
+        let task = tokio::spawn(heartbeat_loop(
+            beat,
+            queue.clone(),
+            control.clone(),
+            Arc::new(tokio::sync::Notify::new()),
+            clock.clone(),
+            Duration::from_millis(2),
+        ));
+        clock.set(18, 29);
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert_eq!(control.state(), RunState::Paused, "18:29: still paused");
+        assert!(paused_until(&queue).is_some());
+
+        clock.set(18, 30);
+        for _ in 0..200 {
+            if control.state() == RunState::Running {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(control.state(), RunState::Running, "resumed at 18:30");
+        // Written first, like any resume: a service started later runs.
+        assert_eq!(queue.state(PAUSED_KEY).unwrap().as_deref(), Some("false"));
+        assert_eq!(paused_until(&queue), None);
+        task.abort();
+    }
+
+    #[test]
+    fn the_transfer_settings_reach_the_engine_and_their_defaults_are_the_engine_defaults() {
+        let clock = FakeClock::at(2026, 3, 2, 9, 0);
+        let defaults = EngineConfig::new("/r".into(), "root".into());
+        let mut config = defaults.clone();
+        let settings = Settings::default();
+        let plan = BandwidthPlan::from_settings(&settings);
+        apply_transfers(&mut config, &settings, &plan, &clock.now());
+        assert_eq!(config.max_attempts, defaults.max_attempts);
+        assert_eq!(config.retry_base, defaults.retry_base);
+        assert_eq!(config.stack_versions, defaults.stack_versions);
+        assert!(config.upload.bandwidth.is_none(), "no cap: no limiter");
+
+        let mut settings = Settings::default();
+        settings.transfers.max_attempts = 3;
+        settings.transfers.retry_base_secs = 5;
+        settings.transfers.stack_versions = false;
+        settings.transfers.bandwidth_timetable = "08:00,20M 19:00,off".into();
+        let plan = BandwidthPlan::from_settings(&settings);
+        apply_transfers(&mut config, &settings, &plan, &clock.now());
+        assert_eq!(config.max_attempts, 3);
+        assert_eq!(config.retry_base, Duration::from_secs(5));
+        assert!(!config.stack_versions);
+        let bandwidth = config.upload.bandwidth.expect("the timetable's cap");
+        assert_eq!(bandwidth.rate(), Some(20 << 20), "09:00: capped");
+    }
 }

@@ -16,7 +16,9 @@ use postflow_queue::{now_ms, OutboxSummary, Queue, Status, StatusKind, Summary};
 use postflow_settings::{Paths, Settings};
 use serde::Serialize;
 
-use crate::{heartbeat, notifier, queue_path, DiscordProblem, Heartbeat, HEARTBEAT_STALE};
+use crate::{
+    heartbeat, notifier, queue_path, Clock as _, DiscordProblem, Heartbeat, HEARTBEAT_STALE,
+};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -29,6 +31,9 @@ pub struct Report {
     pub paused: bool,
     /// When a timed pause ends (unix ms).
     pub paused_until: Option<i64>,
+    /// The upload cap now and its next change (from the settings: the
+    /// timetable, else `bandwidth_limit_mbps`).
+    pub bandwidth: crate::BandwidthStatus,
     /// Whether the running service has applied a pause (from its heartbeat).
     pub service_paused: Option<bool>,
     pub frameio_online: Option<bool>,
@@ -68,6 +73,7 @@ impl Report {
         whole_hour: bool,
     ) -> Result<Report, postflow_queue::Error> {
         let now = now_ms();
+        let clock = crate::SystemClock.now();
         let beat: Option<Heartbeat> = heartbeat(queue);
         let running = beat.as_ref().is_some_and(|b| {
             !b.stopped && now - b.at < HEARTBEAT_STALE.as_millis() as i64 && process_alive(b.pid)
@@ -104,6 +110,7 @@ impl Report {
             rss_bytes: live.map(|b| b.rss_bytes),
             paused: queue.state(postflow_engine::PAUSED_KEY)?.as_deref() == Some("true"),
             paused_until: crate::paused_until(queue),
+            bandwidth: crate::BandwidthPlan::from_settings(settings).status(&clock),
             service_paused: live.map(|b| b.paused),
             frameio_online: live.map(|b| b.frameio_online),
             filespace_online: live.map(|b| b.filespace_online),
@@ -244,6 +251,7 @@ mod tests {
             rss_bytes: Some(1),
             paused: false,
             paused_until: None,
+            bandwidth: crate::BandwidthStatus::default(),
             service_paused: Some(false),
             frameio_online: Some(true),
             filespace_online: Some(true),

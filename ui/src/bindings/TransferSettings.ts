@@ -14,9 +14,30 @@ parallel_files: number,
 parallel_parts: number, 
 /**
  * Upload bandwidth cap in megabits per second, shared by all uploads;
- * 0 means no cap.
+ * 0 means no cap. A `bandwidth_timetable` replaces it.
  */
 bandwidth_limit_mbps: number, 
+/**
+ * The cap by time of day, like rclone's `--bwlimit`:
+ * `"08:00,20M 19:00,off"` (rates in bytes per second: `20M` = 20 MiB/s,
+ * about 168 Mbit/s; `Mon-08:00,20M` for one day of the week). Empty:
+ * `bandwidth_limit_mbps` all day. See [`crate::BandwidthTimetable`].
+ */
+bandwidth_timetable: string, 
+/**
+ * Attempts at one file before it is "failed: needs action" (errors
+ * that cannot get better by retrying stop at once).
+ */
+max_attempts: number, 
+/**
+ * Seconds before the first retry; each next one waits twice as long
+ * (with some jitter), at most an hour.
+ */
+retry_base_secs: number, 
+/**
+ * Stack a new version onto the shot's previous one in Frame.io.
+ */
+stack_versions: boolean, 
 /**
  * Another workstation's upload of the same render that shows no sign
  * of life for this long is taken over by this one (it died, or lost

@@ -43,6 +43,12 @@ export const en = {
   stateWatchingDetail: "New renders are uploaded once they are complete.",
   stateStopped: "Not running",
   health: (score: number) => `Health ${score}/100`,
+  // The upload cap ("Capped at 20 MiB/s until 19:00, then no cap").
+  bwCapped: (rate: string) => `Capped at ${rate}`,
+  bwNoCap: "No bandwidth cap",
+  bwNextNoCap: "no cap",
+  bwUntil: (now: string, when: string, next: string) => `${now} until ${when}, then ${next}`,
+  bwUnits: ["KiB/s", "MiB/s", "GiB/s"] as readonly string[],
 
   // Attention.
   attentionTitle: "Needs attention",

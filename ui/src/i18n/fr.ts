@@ -42,6 +42,11 @@ export const fr: Messages = {
   stateWatchingDetail: "Les nouveaux rendus sont envoyés dès qu’ils sont complets.",
   stateStopped: "Arrêté",
   health: (score: number) => `Santé ${score}/100`,
+  bwCapped: (rate: string) => `Débit limité à ${rate}`,
+  bwNoCap: "Pas de limite de débit",
+  bwNextNoCap: "pas de limite",
+  bwUntil: (now: string, when: string, next: string) => `${now} jusqu’à ${when}, puis ${next}`,
+  bwUnits: ["Kio/s", "Mio/s", "Gio/s"] as readonly string[],
 
   attentionTitle: "À traiter",
   attentionEmpty: "Rien ne vous attend.",

@@ -100,6 +100,22 @@ const fields = {
     label: "Bandwidth cap (megabits per second)",
     help: "Shared by all uploads; 0 means no cap.",
   },
+  "transfers.bandwidth_timetable": {
+    label: "Bandwidth timetable",
+    help: "The cap by time of day, like rclone's --bwlimit: entries HH:MM,RATE separated by spaces, each holding until the next. RATE is off (no cap) or bytes per second with k, M or G: 20M = 20 MiB/s, about 168 Mbit/s. Mon-08:00,20M limits an entry to one day. Example: 08:00,20M 19:00,off. Empty: the cap above all day; when set, it replaces that cap.",
+  },
+  "transfers.max_attempts": {
+    label: "Attempts before a file needs you",
+    help: "A file that keeps failing is tried this many times, then shown as failed. Errors that retrying cannot mend stop at once; waiting for Frame.io or the filespace spends no attempt.",
+  },
+  "transfers.retry_base_secs": {
+    label: "First retry after (seconds)",
+    help: "Each next retry waits twice as long, at most an hour.",
+  },
+  "transfers.stack_versions": {
+    label: "Stack versions in Frame.io",
+    help: "A new version of a shot is stacked onto its previous version. Off: each version is a separate file in the shot folder.",
+  },
   "transfers.takeover_after_secs": {
     label: "Take over another workstation's upload after (seconds)",
     help: "When another workstation is uploading the same render and shows no sign of life for this long (it crashed or lost its connection), this one uploads it. A slow upload is never taken over.",
@@ -175,6 +191,7 @@ export const settingsEn = {
   fsChannel: "Channel",
   fsMessages: "Messages",
   fsSpeed: "Speed",
+  fsRetries: "Retries and versions",
   fsDesktop: "This workstation",
   fsLanguage: "Language",
   fsStartup: "Start-up",
@@ -300,6 +317,7 @@ export const settingsEn = {
   // Transfers.
   noCap: "No cap",
   capAbout: (mbps: number, mbs: string) => `${mbps} Mbit/s, about ${mbs} per second`,
+  timetableExample: "08:00,20M 19:00,off",
 
   // Health.
   healthScore: "Score",

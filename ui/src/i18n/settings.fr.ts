@@ -85,6 +85,22 @@ const fields: Record<SettingKey, FieldText> = {
     label: "Débit maximal (mégabits par seconde)",
     help: "Partagé par tous les envois ; 0 : pas de limite.",
   },
+  "transfers.bandwidth_timetable": {
+    label: "Horaires de débit",
+    help: "La limite selon l’heure, comme --bwlimit de rclone : des entrées HH:MM,DÉBIT séparées par des espaces, chacune valable jusqu’à la suivante. DÉBIT vaut off (pas de limite) ou des octets par seconde avec k, M ou G : 20M = 20 Mio/s, environ 168 Mbit/s. Mon-08:00,20M limite une entrée à un jour (Mon, Tue, Wed, Thu, Fri, Sat, Sun). Exemple : 08:00,20M 19:00,off. Vide : la limite ci-dessus toute la journée ; renseigné, il la remplace.",
+  },
+  "transfers.max_attempts": {
+    label: "Tentatives avant qu’un fichier vous attende",
+    help: "Un fichier qui échoue sans cesse est essayé ce nombre de fois, puis affiché en échec. Les erreurs qu’un nouvel essai ne peut réparer s’arrêtent aussitôt ; attendre Frame.io ou le filespace ne compte pas.",
+  },
+  "transfers.retry_base_secs": {
+    label: "Premier nouvel essai après (secondes)",
+    help: "Chaque essai suivant attend deux fois plus, une heure au plus.",
+  },
+  "transfers.stack_versions": {
+    label: "Empiler les versions dans Frame.io",
+    help: "Une nouvelle version d’un plan est empilée sur la précédente. Désactivé : chaque version est un fichier à part dans le dossier du plan.",
+  },
   "transfers.takeover_after_secs": {
     label: "Reprendre l’envoi d’un autre poste après (secondes)",
     help: "Quand un autre poste envoie le même rendu et ne donne plus signe de vie pendant ce temps (plantage, connexion perdue), ce poste l’envoie. Un envoi lent n’est jamais repris.",
@@ -157,6 +173,7 @@ export const settingsFr: SettingsMessages = {
   fsChannel: "Salon",
   fsMessages: "Messages",
   fsSpeed: "Débit",
+  fsRetries: "Nouveaux essais et versions",
   fsDesktop: "Ce poste",
   fsLanguage: "Langue",
   fsStartup: "Démarrage",
@@ -282,6 +299,7 @@ export const settingsFr: SettingsMessages = {
 
   noCap: "Pas de limite",
   capAbout: (mbps: number, mbs: string) => `${mbps} Mbit/s, soit environ ${mbs} par seconde`,
+  timetableExample: "08:00,20M 19:00,off",
 
   healthScore: "Score",
   healthGood: "Bon",

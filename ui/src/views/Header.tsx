@@ -1,3 +1,4 @@
+import type { BandwidthView } from "../bindings/BandwidthView";
 import type { ServiceState } from "../bindings/ServiceState";
 import type { Snapshot } from "../bindings/Snapshot";
 import type { Actions, View } from "../App";
@@ -54,6 +55,37 @@ export function describeState(
   }
 }
 
+/** A rate in binary units, as the timetable writes it (20M = 20 MiB/s). */
+function rate(bytesPerSec: number, t: T, lang: string): string {
+  let value = bytesPerSec / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < t.bwUnits.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toLocaleString(lang, { maximumFractionDigits: 1 })} ${t.bwUnits[unit]}`;
+}
+
+/** A time of the coming week: "19:00" today, "Tue 08:00" another day. */
+function when(ms: number, lang: string): string {
+  const at = new Date(ms);
+  const today = new Date().toDateString() === at.toDateString();
+  return at.toLocaleString(lang, {
+    weekday: today ? undefined : "short",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+}
+
+/** The upload cap in words; `null` when there is none and none is planned. */
+export function describeBandwidth(b: BandwidthView, t: T, lang: string): string | null {
+  if (b.cap_bytes_per_sec === null && b.next === null) return null;
+  const now = b.cap_bytes_per_sec === null ? t.bwNoCap : t.bwCapped(rate(b.cap_bytes_per_sec, t, lang));
+  if (b.next === null) return now;
+  const next = b.next.cap_bytes_per_sec === null ? t.bwNextNoCap : rate(b.next.cap_bytes_per_sec, t, lang);
+  return t.bwUntil(now, when(b.next.at, lang), next);
+}
+
 function StatePill({ snapshot }: { snapshot: Snapshot }) {
   const { t, lang } = useI18n();
   const d = describeState(snapshot.state, t);
@@ -77,7 +109,7 @@ function StatePill({ snapshot }: { snapshot: Snapshot }) {
 }
 
 export function Header({ store, actions, view }: { store: Store; actions: Actions; view: View }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const snapshot = useStore(store, (s) => s.snapshot);
   const connected = useStore(store, (s) => s.connected);
   const paused = snapshot?.run_state === "paused";
@@ -129,6 +161,12 @@ export function Header({ store, actions, view }: { store: Store; actions: Action
                 {t.project(snapshot.project?.name ?? snapshot.project?.id ?? t.noProject)}
                 {snapshot.account?.name && <span className="muted"> · {t.signedInAs(snapshot.account.name)}</span>}
                 <span className="muted"> · {t.health(snapshot.health)}</span>
+                {describeBandwidth(snapshot.bandwidth, t, lang) !== null && (
+                  <span className="muted" data-testid="bandwidth">
+                    {" · "}
+                    {describeBandwidth(snapshot.bandwidth, t, lang)}
+                  </span>
+                )}
               </span>
             )}
             <button

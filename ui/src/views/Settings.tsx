@@ -492,6 +492,12 @@ export function Settings({
                 </p>
               }
             />
+            <TextField
+              k="transfers.bandwidth_timetable"
+              value={tr.bandwidth_timetable}
+              placeholder={t.timetableExample}
+              onChange={(v) => update("transfers", { bandwidth_timetable: v })}
+            />
             <NumberField
               k="transfers.takeover_after_secs"
               value={tr.takeover_after_secs}
@@ -499,6 +505,29 @@ export function Settings({
               max={86400}
               unit="s"
               onChange={(v) => update("transfers", { takeover_after_secs: v })}
+            />
+          </fieldset>
+          <fieldset>
+            <legend>{t.fsRetries}</legend>
+            <NumberField
+              k="transfers.max_attempts"
+              value={tr.max_attempts}
+              min={1}
+              max={100}
+              onChange={(v) => update("transfers", { max_attempts: v })}
+            />
+            <NumberField
+              k="transfers.retry_base_secs"
+              value={tr.retry_base_secs}
+              min={1}
+              max={3600}
+              unit="s"
+              onChange={(v) => update("transfers", { retry_base_secs: v })}
+            />
+            <CheckField
+              k="transfers.stack_versions"
+              value={tr.stack_versions}
+              onChange={(v) => update("transfers", { stack_versions: v })}
             />
           </fieldset>
         </Section>
