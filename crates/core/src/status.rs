@@ -113,7 +113,10 @@ impl StatusKind {
             Verifying => matches!(to, Stacking | Notifying | Done | Queued),
             Stacking => matches!(to, Notifying | Done),
             Notifying => matches!(to, Done),
-            Held | Failed => matches!(to, Queued),
+            // A failed item's retry (due, or by hand) goes the way a queued
+            // one does.
+            Failed => matches!(to, Queued | PreparingFolders | Held),
+            Held => matches!(to, Queued),
             Cancelled => matches!(to, Queued),
             Done | AlreadyInFrameio => false,
         }

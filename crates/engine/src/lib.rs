@@ -125,7 +125,13 @@ pub struct Engine {
     pub(crate) nomenclature: Nomenclature,
     pub(crate) control: Control,
     pub(crate) config: EngineConfig,
+    /// This PostFlow's id, kept in its queue: set once, never shared with
+    /// another data directory (claim notes carry it).
+    instance: String,
 }
+
+/// Key of this PostFlow's instance id in the queue database.
+const INSTANCE_KEY: &str = "instance_id";
 
 /// Key of the persisted pause state in the queue database.
 pub const PAUSED_KEY: &str = "paused";
@@ -162,13 +168,21 @@ impl Engine {
         } else if queue.state(PAUSED_KEY).ok().flatten().as_deref() == Some("true") {
             control.adopt(RunState::Paused);
         }
+        let fresh = format!("{:016x}", rand::random::<u64>());
+        let instance = queue.state_or_insert(INSTANCE_KEY, &fresh).unwrap_or(fresh);
         Arc::new(Engine {
             queue,
             client,
             nomenclature,
             control,
             config,
+            instance,
         })
+    }
+
+    /// This PostFlow's instance id (see the claim notes in `takeover`).
+    pub fn instance(&self) -> &str {
+        &self.instance
     }
 
     pub fn queue(&self) -> &Arc<Queue> {

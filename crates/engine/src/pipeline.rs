@@ -272,7 +272,7 @@ impl Engine {
                 let file = crate::takeover::while_claimed(
                     &self.client,
                     &placeholder,
-                    &self.config.workstation,
+                    (&self.config.workstation, self.instance()),
                     self.config.sign_of_life_every,
                     self.client
                         .resume_upload(session, done, &path, &self.config.upload, &observer),

@@ -40,9 +40,12 @@ use crate::Engine;
 const CLAIM_PREFIX: &str = "PostFlow is uploading this file from ";
 /// Between the workstation's name and the beat counter.
 const CLAIM_BEAT: &str = " · sign of life ";
+/// Before the uploading PostFlow's instance id (its queue's, see
+/// [`Engine::instance`]): workstation names may repeat, instance ids don't.
+const CLAIM_INSTANCE: &str = " · #";
 
-fn claim_text(workstation: &str, beat: u64) -> String {
-    format!("{CLAIM_PREFIX}{workstation}{CLAIM_BEAT}{beat}")
+fn claim_text(workstation: &str, instance: &str, beat: u64) -> String {
+    format!("{CLAIM_PREFIX}{workstation}{CLAIM_BEAT}{beat}{CLAIM_INSTANCE}{instance}")
 }
 
 /// The workstation a claim note names, if the comment is one.
@@ -52,34 +55,44 @@ fn claim_holder(comment: &Comment) -> Option<String> {
     Some(name.to_string())
 }
 
+/// The instance id a claim note carries, if any.
+fn claim_instance(comment: &Comment) -> Option<String> {
+    claim_holder(comment)?;
+    let (_, id) = comment.text.as_deref()?.rsplit_once(CLAIM_INSTANCE)?;
+    Some(id.to_string())
+}
+
 /// The claim note on a placeholder: the first comment that is one.
 fn find_claim(comments: &[Comment]) -> Option<&Comment> {
     comments.iter().find(|c| claim_holder(c).is_some())
 }
 
 /// The upload's side: keeps the claim note beating while `work` runs, then
-/// deletes it. The beats run in a task of their own, so that a slow part
+/// deletes it if `work` succeeded. The beats run in a task of their own, so that a slow part
 /// never delays a beat, and a slow beat never delays a part.
-pub(crate) async fn while_claimed<T>(
+pub(crate) async fn while_claimed<T, E>(
     client: &Client,
     file_id: &str,
-    workstation: &str,
+    (workstation, instance): (&str, &str),
     every: Duration,
-    work: impl std::future::Future<Output = T>,
-) -> T {
+    work: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, E> {
     let note: Arc<Mutex<Option<String>>> = Arc::default();
     let beats = tokio::spawn(beat(
         client.clone(),
         file_id.to_string(),
-        workstation.to_string(),
+        (workstation.to_string(), instance.to_string()),
         every,
         note.clone(),
     ));
     let out = work.await;
     beats.abort();
     let _ = beats.await;
+    // A failed upload leaves its note, silent from now on: it tells this
+    // PostFlow the placeholder is its own when the item is retried, and
+    // tells others nobody is sending it.
     let id = note.lock().unwrap_or_else(|e| e.into_inner()).take();
-    if let Some(id) = id {
+    if let (Some(id), true) = (id, out.is_ok()) {
         match client.delete_comment(&id).await {
             Ok(()) | Err(FrameioError::NotFound(_)) => {}
             Err(e) => tracing::warn!(file_id, "cannot delete the claim note: {e}"),
@@ -91,7 +104,7 @@ pub(crate) async fn while_claimed<T>(
 async fn beat(
     client: Client,
     file_id: String,
-    workstation: String,
+    (workstation, instance): (String, String),
     every: Duration,
     note: Arc<Mutex<Option<String>>>,
 ) {
@@ -101,7 +114,7 @@ async fn beat(
     loop {
         tick.tick().await;
         count += 1;
-        let text = claim_text(&workstation, count);
+        let text = claim_text(&workstation, &instance, count);
         let current = note.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let written = match current {
             Some(id) => client.update_comment(&id, &text).await,
@@ -110,7 +123,7 @@ async fn beat(
                 // adopted, not doubled.
                 let existing = match client.comments(&file_id).await {
                     Ok(comments) => find_claim(&comments)
-                        .filter(|c| claim_holder(c).as_deref() == Some(workstation.as_str()))
+                        .filter(|c| claim_instance(c).as_deref() == Some(instance.as_str()))
                         .map(|c| c.id.clone()),
                     Err(e) => {
                         tracing::debug!(file_id, "cannot list the placeholder's comments: {e}");
@@ -167,6 +180,18 @@ impl Engine {
             Err(e) => return Err(e.into()),
         };
         let claim = find_claim(&comments);
+        if claim.and_then(claim_instance).as_deref() == Some(self.instance()) {
+            // Our own placeholder, left by an upload of this item that
+            // failed (a failed item keeps no session): nobody is sending
+            // it, since this item is not. Started over at once rather than
+            // after the takeover delay.
+            tracing::info!(file = %item.file_name, "a placeholder of ours left by a failed upload; starting over");
+            match self.client.delete_file(twin_id).await {
+                Ok(()) | Err(FrameioError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+            return Ok(Status::Queued);
+        }
         let holder = claim.and_then(claim_holder);
         let beat = claim.map(|c| {
             format!(
@@ -223,8 +248,10 @@ mod tests {
 
     #[test]
     fn a_claim_note_names_its_workstation_and_other_comments_are_not_claims() {
-        let note = comment(&claim_text("WS-EDIT-3 · grading", 41));
+        let note = comment(&claim_text("WS-EDIT-3 · grading", "7f3a", 41));
         assert_eq!(claim_holder(&note).as_deref(), Some("WS-EDIT-3 · grading"));
+        assert_eq!(claim_instance(&note).as_deref(), Some("7f3a"));
+        assert_eq!(claim_instance(&comment("a note · #1")), None, "not a claim");
         assert_eq!(
             claim_holder(&comment("Looks great, love the red car")),
             None

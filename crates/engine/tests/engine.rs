@@ -733,3 +733,51 @@ async fn an_earlier_copy_created_before_the_render_was_written_is_not_this_rende
     assert_eq!(found.len(), 2);
     assert_eq!(found[0].id, old);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_that_failed_is_retried_at_once_not_after_the_takeover_delay() {
+    let emu = emulator().await;
+    let rig = rig();
+    let engine = engine_with(&rig, &rig.db, &emu, client(&emu, None), |c| {
+        c.takeover_after = Duration::from_secs(600);
+        c.sign_of_life_every = Duration::from_millis(50);
+    });
+    // Part 1 fails more often than a part is retried: the upload fails
+    // with its placeholder (and our claim note on it) left in Frame.io.
+    emu.faults().fail_part(1, 11, 503);
+    let (rel, size, mtime) = render(&rig.root, "SC45_RETRY_0010_V001.mov", 900_000, 45);
+    engine.mark_ready(&rel, size, mtime).unwrap().unwrap();
+    run_until(&engine, Duration::from_secs(20), |q| {
+        count(q, StatusKind::Failed) == 1
+    })
+    .await;
+    let left = emu.files_named(
+        &["SCENES", "SC45", "RETRY_0010"],
+        "SC45_RETRY_0010_V001.mov",
+    );
+    assert_eq!(
+        left.len(),
+        1,
+        "the failed upload's placeholder is still there"
+    );
+    let failed = engine
+        .queue()
+        .with_status(&[StatusKind::Failed], 1)
+        .unwrap();
+    eprintln!("{:?} now {}", failed[0].status, postflow_queue::now_ms());
+    // The retry (due in 20 ms) finds that placeholder: ours, not another
+    // workstation's, so it does not wait 10 minutes for a sign of life.
+    run_until(&engine, Duration::from_secs(20), |q| {
+        count(q, StatusKind::Done) == 1
+    })
+    .await;
+    assert_uploaded_once_at_its_shot(&emu, &rig.root, &rel);
+    let file = &emu.files_named(
+        &["SCENES", "SC45", "RETRY_0010"],
+        "SC45_RETRY_0010_V001.mov",
+    )[0];
+    assert!(
+        emu.comments_on(file).is_empty(),
+        "no claim note left on the file"
+    );
+}
