@@ -1270,3 +1270,86 @@ async fn the_filespace_lost_mid_upload_is_offline_spends_no_attempt_and_resumes_
     );
     assert_once(&emu, &render, &["SCENES", "SC43", "LOST_0010"]);
 }
+
+/// A small tmpfs, unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(at: &Path, size: &str) -> Tmpfs {
+        std::fs::create_dir_all(at).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .status()
+            .unwrap()
+            .success();
+        assert!(
+            ok,
+            "mount -t tmpfs needs root (CI and scripts/test.sh run as root)"
+        );
+        Tmpfs(at.to_owned())
+    }
+
+    /// Fills it to the last byte with `filler`.
+    fn fill(&self) -> PathBuf {
+        let filler = self.0.join("filler");
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let chunk = vec![0u8; 64 * 1024];
+        loop {
+            if f.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+        let mut small = [0u8; 512];
+        while f.write_all(&small[..]).is_ok() {
+            small[0] ^= 1;
+        }
+        let _ = f.sync_all();
+        filler
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_for_the_queue_is_told_and_loses_nothing_recorded_or_seen() {
+    let emu = emulator(256 * 1024).await;
+    let svc = Service::new(&emu);
+    // The data directory (the queue database) on a disk of its own.
+    let disk = Tmpfs::mount(&svc.home.path().join("data"), "8m");
+    let child = svc.start();
+    let first = svc.write("SC46_FULL_0010_V001.mov", 300_000, 46);
+    svc.wait_for("the first upload", Duration::from_secs(30), |s| {
+        s["counts"]["done"].as_u64() == Some(1)
+    });
+    // The disk fills up; then a render arrives.
+    let filler = disk.fill();
+    let second = svc.write("SC46_FULL_0020_V001.mov", 300_000, 47);
+    svc.wait_for("the disk-full problem", Duration::from_secs(20), |s| {
+        s["problems"]
+            .to_string()
+            .contains("is full: free some space")
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    let s = svc.status();
+    assert_eq!(
+        s["counts"]["done"].as_u64(),
+        Some(1),
+        "what was done stays done: {s:#}"
+    );
+    // Room again: the render seen meanwhile is recorded and uploaded.
+    std::fs::remove_file(filler).unwrap();
+    svc.wait_for(
+        "the render seen while the disk was full",
+        Duration::from_secs(60),
+        |s| s["counts"]["done"].as_u64() == Some(2),
+    );
+    assert!(!svc.status()["problems"].to_string().contains("is full"));
+    stop(child);
+    assert_once(&emu, &first, &["SCENES", "SC46", "FULL_0010"]);
+    assert_once(&emu, &second, &["SCENES", "SC46", "FULL_0020"]);
+}

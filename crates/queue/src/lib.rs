@@ -510,6 +510,14 @@ impl Queue {
         Ok(item)
     }
 
+    /// The database file, when it is one (not in memory).
+    pub fn path(&self) -> Option<PathBuf> {
+        self.conn()
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+    }
+
     pub fn get(&self, id: i64) -> Result<Option<Item>> {
         load(&self.conn(), id)
     }

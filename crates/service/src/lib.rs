@@ -416,13 +416,53 @@ async fn run_with(
         let beat = beat.clone();
         let control = control.clone();
         tokio::spawn(async move {
-            while let Some(event) = events.recv().await {
-                let result = match &event {
-                    WatchEvent::Candidate(o) => {
-                        engine.record(&o.rel_path, o.size, o.mtime_ns).map(drop)
+            // What could not be recorded (the queue's disk full, the
+            // database locked too long): kept here and recorded again
+            // every second until it is, the latest event per file. The
+            // watcher reports a file once; losing that report would lose
+            // the render until a restart.
+            let mut unrecorded: Vec<WatchEvent> = Vec::new();
+            loop {
+                let event = if unrecorded.is_empty() {
+                    match events.recv().await {
+                        Some(event) => event,
+                        None => break,
                     }
-                    WatchEvent::Ready(o) => {
-                        engine.mark_ready(&o.rel_path, o.size, o.mtime_ns).map(drop)
+                } else {
+                    tokio::select! {
+                        event = events.recv() => match event {
+                            Some(event) => event,
+                            None => break,
+                        },
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {
+                            let pending = std::mem::take(&mut unrecorded);
+                            let before = pending.len();
+                            for event in pending {
+                                if record_event(&engine, &event).is_err() {
+                                    unrecorded.push(event);
+                                }
+                            }
+                            if unrecorded.is_empty() {
+                                tracing::info!(renders = before, "recorded now: the queue can be written again");
+                            }
+                            continue;
+                        }
+                    }
+                };
+                let result = match &event {
+                    WatchEvent::Candidate(_) | WatchEvent::Ready(_) => {
+                        let result = record_event(&engine, &event);
+                        if result.is_err() {
+                            let path = match &event {
+                                WatchEvent::Candidate(o) | WatchEvent::Ready(o) => {
+                                    o.rel_path.clone()
+                                }
+                                _ => unreachable!(),
+                            };
+                            unrecorded.retain(|e| !matches!(e, WatchEvent::Candidate(o) | WatchEvent::Ready(o) if o.rel_path == path));
+                            unrecorded.push(event.clone());
+                        }
+                        result
                     }
                     WatchEvent::RootOffline { reason } => {
                         tracing::warn!("filespace offline: {reason}");
@@ -786,6 +826,15 @@ pub fn takeover_timing(takeover_after_secs: u64) -> (Duration, Duration) {
     let after = Duration::from_secs(takeover_after_secs.max(1));
     let every = (after / 6).clamp(Duration::from_millis(250), Duration::from_secs(20));
     (after, every)
+}
+
+/// Records what the watcher saw (a candidate, or a file now ready).
+fn record_event(engine: &Engine, event: &WatchEvent) -> Result<(), postflow_queue::Error> {
+    match event {
+        WatchEvent::Candidate(o) => engine.record(&o.rel_path, o.size, o.mtime_ns).map(drop),
+        WatchEvent::Ready(o) => engine.mark_ready(&o.rel_path, o.size, o.mtime_ns).map(drop),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -44,6 +44,9 @@ pub struct Report {
     pub watch_root: String,
     pub disk_free_bytes: Option<u64>,
     pub disk_total_bytes: Option<u64>,
+    /// Where the queue database is, and the free bytes of its disk.
+    pub queue_dir: Option<String>,
+    pub queue_disk_free_bytes: Option<u64>,
     pub discord: DiscordReport,
     pub health: u8,
     pub problems: Vec<String>,
@@ -102,6 +105,8 @@ impl Report {
             }
         };
         let (disk_free_bytes, disk_total_bytes) = disk_space(&settings.watch.root).unzip();
+        let queue_dir = queue.path().and_then(|p| p.parent().map(Path::to_path_buf));
+        let queue_disk_free_bytes = queue_dir.as_deref().and_then(free_bytes);
         let mut report = Report {
             running,
             pid: live.map(|b| b.pid),
@@ -123,6 +128,8 @@ impl Report {
             watch_root: settings.watch.root.display().to_string(),
             disk_free_bytes,
             disk_total_bytes,
+            queue_dir: queue_dir.map(|d| d.display().to_string()),
+            queue_disk_free_bytes,
             discord: DiscordReport {
                 enabled: settings.discord.enabled,
                 outbox: queue.outbox_summary(postflow_engine::DISCORD_CHANNEL)?,
@@ -202,6 +209,17 @@ pub fn health(report: &Report, needs_user: Option<String>) -> (u8, Vec<String>) 
             );
         }
     }
+    if let (Some(free), Some(dir)) = (report.queue_disk_free_bytes, &report.queue_dir) {
+        if free < QUEUE_DISK_LOW {
+            minus(
+                40,
+                format!(
+                    "the disk holding PostFlow's queue ({dir}) is full: free some space there. \
+                     Nothing recorded is lost; new renders are recorded as soon as there is room"
+                ),
+            );
+        }
+    }
     if let Some(problem) = &report.discord.problem {
         minus(
             10,
@@ -222,6 +240,28 @@ fn process_alive(pid: u32) -> bool {
     let pid = sysinfo::Pid::from_u32(pid);
     system.refresh_processes(sysinfo::ProcessesToUpdate::Some(&[pid]), true);
     system.process(pid).is_some()
+}
+
+/// Below this, the queue's disk counts as full: SQLite needs room for its
+/// journal before it can write a page.
+const QUEUE_DISK_LOW: u64 = 1 << 20;
+
+/// Free bytes (for an unprivileged writer) of the filesystem holding `dir`.
+#[cfg(unix)]
+fn free_bytes(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a NUL-terminated path and a statvfs to fill, both ours.
+    if unsafe { libc::statvfs(c.as_ptr(), &mut stat) } != 0 {
+        return None;
+    }
+    Some(stat.f_bavail as u64 * stat.f_frsize as u64)
+}
+
+#[cfg(not(unix))]
+fn free_bytes(dir: &Path) -> Option<u64> {
+    disk_space(dir).map(|(free, _)| free)
 }
 
 /// Free and total bytes of the disk holding `root` (the mount point that is
@@ -260,6 +300,8 @@ mod tests {
             failed_needing_action: 0,
             watch_root: "/fs/BY_SHOT".into(),
             disk_free_bytes: Some(50),
+            queue_dir: Some("/data".into()),
+            queue_disk_free_bytes: Some(1 << 30),
             disk_total_bytes: Some(100),
             discord: DiscordReport::default(),
             health: 0,
