@@ -62,6 +62,8 @@ if [ "$failed" -ne 0 ] || ! grep -q '^test result:' "$scratch/tests.out"; then
   exit 1
 fi
 
+step "chaos soak, short: 2 services on FUSE mounts, SIGKILLs, faults (scripts/chaos.sh)"; bash scripts/chaos.sh --short; passed=$((passed + 1))
+
 step "TypeScript bindings: committed, and up to date with the Rust view types"
 # The bindings test (crates/api/tests/bindings.rs) just rewrote them.
 if ! git diff --exit-code --stat -- ui/src/bindings || [ -n "$(git ls-files --others --exclude-standard -- ui/src/bindings)" ]; then

@@ -269,10 +269,20 @@ impl Emulator {
     /// A file; `None` for unknown ids, non-files and deleted files (see
     /// [`Emulator::was_deleted`]).
     pub fn file(&self, id: &str) -> Option<FileInfo> {
+        self.file_info(id, true)
+    }
+
+    /// [`Emulator::file`] without the content (`bytes` is `None`): cheap
+    /// enough to poll a project of hundreds of large files (soaks).
+    pub fn file_meta(&self, id: &str) -> Option<FileInfo> {
+        self.file_info(id, false)
+    }
+
+    fn file_info(&self, id: &str, with_bytes: bool) -> Option<FileInfo> {
         let state = self.shared().lock();
         let (asset, f) = state.file(id)?;
         let complete = f.complete();
-        let bytes = if complete && f.keep_bytes {
+        let bytes = if with_bytes && complete && f.keep_bytes {
             f.parts
                 .iter()
                 .map(|p| p.stored.as_ref().and_then(|s| s.bytes.as_deref()))
