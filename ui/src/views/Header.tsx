@@ -1,3 +1,4 @@
+import { useState } from "react";
 import type { BandwidthView } from "../bindings/BandwidthView";
 import type { ServiceState } from "../bindings/ServiceState";
 import type { Snapshot } from "../bindings/Snapshot";
@@ -108,6 +109,77 @@ function StatePill({ snapshot }: { snapshot: Snapshot }) {
   );
 }
 
+/** The next `hh:mm` (local time) after now: today, or tomorrow once past. */
+export function nextLocalTime(hhmm: string, now: Date): number | null {
+  const m = /^(\d{1,2}):(\d{2})$/.exec(hhmm);
+  if (!m) return null;
+  const at = new Date(now);
+  at.setHours(Number(m[1]), Number(m[2]), 0, 0);
+  if (at.getTime() <= now.getTime()) at.setDate(at.getDate() + 1);
+  return at.getTime();
+}
+
+/** "Pause for…": a while (30 min, 1 h, 3 h), until tomorrow 8:00, or until
+ * a time of day; the service resumes by itself then. */
+function PauseFor({ store, actions }: { store: Store; actions: Actions }) {
+  const { t } = useI18n();
+  const [choosing, setChoosing] = useState(false);
+  const [time, setTime] = useState("18:00");
+  const pauseUntil = (until: number) =>
+    void actions.run(async () => {
+      store.setSnapshot(await store.transport.call("pause_until", { until }));
+      setChoosing(false);
+    });
+  return (
+    <>
+      <select
+        aria-label={t.pauseFor}
+        data-testid="pause-for"
+        value=""
+        onChange={(e) => {
+          const v = e.target.value;
+          const now = new Date();
+          if (v === "time") {
+            setChoosing(true);
+          } else if (v === "tomorrow") {
+            const at = new Date(now);
+            at.setDate(at.getDate() + 1);
+            at.setHours(8, 0, 0, 0);
+            pauseUntil(at.getTime());
+          } else if (v !== "") {
+            pauseUntil(now.getTime() + Number(v) * 60_000);
+          }
+        }}
+      >
+        <option value="">{t.pauseForChoose}</option>
+        <option value="30">{t.pauseFor30}</option>
+        <option value="60">{t.pauseFor60}</option>
+        <option value="180">{t.pauseFor180}</option>
+        <option value="tomorrow">{t.pauseTomorrow}</option>
+        <option value="time">{t.pauseUntilTime}</option>
+      </select>
+      {choosing && (
+        <form
+          className="pause-until"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const until = nextLocalTime(time, new Date());
+            if (until !== null) pauseUntil(until);
+          }}
+        >
+          <label>
+            {t.pauseUntilLabel}{" "}
+            <input type="time" data-testid="pause-until-time" value={time} required onChange={(e) => setTime(e.target.value)} />
+          </label>
+          <button type="submit" data-testid="pause-until-go">
+            {t.pauseUntilGo}
+          </button>
+        </form>
+      )}
+    </>
+  );
+}
+
 export function Header({ store, actions, view }: { store: Store; actions: Actions; view: View }) {
   const { t, lang } = useI18n();
   const snapshot = useStore(store, (s) => s.snapshot);
@@ -184,6 +256,7 @@ export function Header({ store, actions, view }: { store: Store; actions: Action
             >
               <Icon name={paused ? "play" : "pause"} /> {paused ? t.resume : t.pause}
             </button>
+            {!paused && snapshot && <PauseFor store={store} actions={actions} />}
             <button
               type="button"
               className="ghost"
