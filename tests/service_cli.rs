@@ -1000,6 +1000,48 @@ async fn pause_for_minutes_is_shown_and_resume_lifts_it() {
     assert!(!zero.status.success());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_until_a_time_and_the_bandwidth_timetable_are_shown_in_status() {
+    let emu = emulator(256 * 1024).await;
+    let svc = Service::new(&emu);
+    // One entry: that cap all day, every day (rclone's binary units).
+    svc.add_settings("[transfers]\nbandwidth_timetable = \"00:00,2M\"\n");
+    // Two minutes from now, local time (tomorrow when that is past midnight).
+    let then = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_mins(2))
+        .unwrap()
+        .to_zoned_datetime(jiff::tz::TimeZone::system());
+    let hhmm = format!("{:02}:{:02}", then.hour(), then.minute());
+    let out = svc.cli(&["pause", "--until", &hhmm]);
+    assert!(out.contains(&hhmm), "{out}");
+    let text = svc.cli(&["status"]);
+    assert!(text.contains(&format!("Paused until {hhmm}")), "{text}");
+    assert!(text.contains("Bandwidth: capped at 2 MiB/s"), "{text}");
+    let status = svc.status();
+    let until = status["paused_until"].as_i64().unwrap();
+    let expected = then.timestamp().as_millisecond() / 60_000 * 60_000;
+    assert!(
+        (until - expected).abs() < 60_000,
+        "paused until {until}, expected about {expected}"
+    );
+    assert_eq!(
+        status["bandwidth"]["cap_bytes_per_sec"],
+        2 * 1024 * 1024,
+        "{status:#}"
+    );
+    // A time that is not one is refused, and says how to write it.
+    let bad = svc
+        .command(&["pause", "--until", "25:99"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("HH:MM"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}
+
 /// The list as `postflow list --json` gives it.
 fn items(svc: &Service) -> Vec<Value> {
     serde_json::from_str(&svc.cli(&["list", "--json"])).unwrap()
