@@ -1505,3 +1505,121 @@ fn table(
     }
     out
 }
+
+/// Found by the full soak (seed 1796181283140671924): the workstation
+/// killed for good was SIGKILLed after the last part of a small render was
+/// stored and before it stacked and told it; the survivors found the file
+/// complete ("already in Frame.io") and nobody ever told the team. The
+/// render is in Frame.io once, but its Discord message is lost for good.
+/// ARCHITECTURE.md lists this as left to do ("a workstation that dies
+/// after its last part but before stacking and telling the team leaves the
+/// file complete but unstacked and untold"). Made deterministic here: the
+/// upload status route is held back so A dies with every part stored.
+#[test]
+#[ignore = "known gap: a render completed by a workstation that died before telling is never told"]
+fn a_render_completed_by_a_workstation_that_died_before_telling_is_told_once() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let emu = rt
+        .block_on(Emulator::start(EmulatorConfig {
+            part_size: PART_SIZE,
+            rate_limits: RateLimits::unlimited(),
+            ..EmulatorConfig::default()
+        }))
+        .unwrap();
+    let fake = rt.block_on(DiscordFake::start());
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("BY_SHOT");
+    std::fs::create_dir_all(&root).unwrap();
+    let fleet: Vec<Workstation> = ["WS-A", "WS-B"]
+        .iter()
+        .map(|name| {
+            let home = dir.path().join(name);
+            std::fs::create_dir_all(&home).unwrap();
+            let config = home.join("settings.toml");
+            std::fs::write(
+                &config,
+                format!(
+                    "[watch]\nroot = {root:?}\nreadiness_window_secs = 1\nrescan_interval_secs = 1\n\
+                     [frameio]\napi_base_url = \"{base}\"\nims_base_url = \"{base}\"\n\
+                     account_id = \"{a}\"\nproject_id = \"{p}\"\n\
+                     [discord]\nenabled = true\nbatching_window_secs = 1\n\
+                     [transfers]\ntakeover_after_secs = 3\n",
+                    root = root.display().to_string(),
+                    base = emu.base_url(),
+                    a = emu.account_id(),
+                    p = emu.project_id(),
+                ),
+            )
+            .unwrap();
+            Workstation {
+                name: name.to_string(),
+                mountpoint: root.clone(),
+                root: root.clone(),
+                config,
+                keychain: format!("io.postflow.test.chaos-repro.{}", std::process::id()),
+                env: vec![
+                    ("POSTFLOW_FRAMEIO_TOKEN", emu.issue_token()),
+                    (
+                        "POSTFLOW_DISCORD_WEBHOOK_URL",
+                        fake.hook().expose_url().to_string(),
+                    ),
+                    ("POSTFLOW_DISCORD_API_BASE", fake.base_url()),
+                ],
+                home,
+                child: None,
+                restart_at: None,
+                dead_for_good: false,
+                starts: 0,
+            }
+        })
+        .collect();
+    let mut fleet = fleet;
+    let name = "SC01_UNDLM_07210_V001.mp4";
+    std::fs::write(root.join(name), content(300_000, 7)).unwrap();
+    // A sends every part, then waits on the upload status: killed there.
+    emu.faults().delay_route("status", Duration::from_secs(60));
+    fleet[0].start();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let complete = walk(&emu).iter().any(|r| r.name == name && r.complete);
+        if complete {
+            break;
+        }
+        assert!(Instant::now() < deadline, "A never stored the render");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    fleet[0].kill();
+    emu.faults().clear();
+    // B, the survivor, settles the render.
+    fleet[1].start();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let s = fleet[1].status();
+        let settled = s.as_ref().is_some_and(|s| {
+            count(s, "done") + count(s, "already_in_frameio") == 1
+                && s["discord"]["outbox"]["pending"].as_u64() == Some(0)
+        });
+        if settled {
+            break;
+        }
+        assert!(Instant::now() < deadline, "B never settled: {s:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    fleet[1].stop();
+    let copies: Vec<Remote> = walk(&emu).into_iter().filter(|r| r.name == name).collect();
+    assert_eq!(copies.len(), 1, "in Frame.io once");
+    let told = fake
+        .messages()
+        .iter()
+        .filter(|m| m.to_string().contains(&copies[0].id))
+        .count();
+    assert_eq!(
+        told, 1,
+        "the render reached Frame.io, so the team is told once"
+    );
+}
