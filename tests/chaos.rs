@@ -1516,7 +1516,6 @@ fn table(
 /// file complete but unstacked and untold"). Made deterministic here: the
 /// upload status route is held back so A dies with every part stored.
 #[test]
-#[ignore = "known gap: a render completed by a workstation that died before telling is never told"]
 fn a_render_completed_by_a_workstation_that_died_before_telling_is_told_once() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -97,19 +97,26 @@ impl StatusKind {
             // Back to Queued when paused or abandoned before a placeholder
             // exists; Deferring when another workstation's upload of it is
             // in flight.
-            PreparingFolders => matches!(to, Uploading | AlreadyInFrameio | Queued | Deferring),
+            // Stacking: the file is in Frame.io, complete but never told
+            // (see `Deferring`).
+            PreparingFolders => matches!(
+                to,
+                Uploading | AlreadyInFrameio | Queued | Deferring | Stacking
+            ),
             // Uploading -> Uploading records progress; -> Queued when the
             // local file changed and must be sent again whole; -> Deferring
             // or AlreadyInFrameio when another workstation's placeholder,
             // created first, wins the race.
             Uploading => matches!(
                 to,
-                Uploading | Verifying | Queued | Deferring | AlreadyInFrameio
+                Uploading | Verifying | Queued | Deferring | AlreadyInFrameio | Stacking
             ),
             // Deferring -> Deferring records a sign of life; -> AlreadyInFrameio
             // when the other upload completes; -> Queued when it is gone or
             // taken over.
-            Deferring => matches!(to, Deferring | AlreadyInFrameio | Queued),
+            // -> Stacking when the other completed it but stopped before
+            // telling the team: this one finishes it.
+            Deferring => matches!(to, Deferring | AlreadyInFrameio | Queued | Stacking),
             Verifying => matches!(to, Stacking | Notifying | Done | Queued),
             Stacking => matches!(to, Notifying | Done),
             Notifying => matches!(to, Done),

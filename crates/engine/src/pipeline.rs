@@ -173,19 +173,23 @@ impl Engine {
                     .filter(|f| self.may_be_this_render(item, f, &earlier))
                     .min_by_key(|f| seniority(f.asset.created_at.as_deref(), &f.asset.id));
                 if let Some(existing) = existing {
-                    if existing.asset.status.as_deref() == Some("created") {
-                        // In flight from another workstation: deferred to
-                        // while it shows signs of life (see `takeover`).
-                        tracing::info!(file = %item.file_name, "another workstation is uploading this file; waiting for it");
-                        return self
-                            .look_at_twin(item, &folder_id, &existing.asset.id, None)
-                            .await
-                            .map(Some);
+                    // Complete and told: already in Frame.io. In flight, or
+                    // complete but not yet told, from another workstation:
+                    // deferred to while it shows signs of life (see
+                    // `takeover`, which tells these apart by its claim note).
+                    let next = self
+                        .look_at_twin(item, &folder_id, &existing.asset.id, None)
+                        .await?;
+                    match &next {
+                        Status::AlreadyInFrameio { .. } => {
+                            tracing::info!(file = %item.file_name, "already in Frame.io; not uploading again")
+                        }
+                        Status::Deferring { .. } => {
+                            tracing::info!(file = %item.file_name, "another workstation is uploading this file; waiting for it")
+                        }
+                        _ => {}
                     }
-                    tracing::info!(file = %item.file_name, "already in Frame.io; not uploading again");
-                    return Ok(Some(Status::AlreadyInFrameio {
-                        file_id: existing.asset.id.clone(),
-                    }));
+                    return Ok(Some(next));
                 }
                 Status::Uploading {
                     folder_id,
@@ -311,11 +315,18 @@ impl Engine {
                     .await?
             }
             Status::Verifying { folder_id, file_id } => {
-                let file = self
-                    .client
-                    .wait_for_upload(file_id, &self.config.upload)
-                    .await
-                    .map_err(placeholder_gone)?;
+                // Still beating: until the team is told, the file is ours
+                // to finish (see `takeover`: a survivor finishes a
+                // complete file whose note went silent).
+                let file = crate::takeover::while_claimed(
+                    &self.client,
+                    file_id,
+                    (&self.config.workstation, self.instance()),
+                    self.config.sign_of_life_every,
+                    self.client.wait_for_upload(file_id, &self.config.upload),
+                )
+                .await
+                .map_err(placeholder_gone)?;
                 // The render must not have changed while it was sent.
                 if let Err(e) = self.check_local(item).await {
                     self.delete_quietly(file_id).await;
@@ -352,6 +363,8 @@ impl Engine {
                 // replayed) before the item is done: the notice survives
                 // any crash, and sending it never holds the upload up.
                 self.announce(item, view_url.clone(), stacked_onto.clone(), *rerender)?;
+                // Told: the claim note has done its work.
+                crate::takeover::release_claim(&self.client, file_id, self.instance()).await?;
                 Status::Done {
                     file_id: file_id.clone(),
                     view_url: view_url.clone(),

@@ -88,17 +88,40 @@ pub(crate) async fn while_claimed<T, E>(
     let out = work.await;
     beats.abort();
     let _ = beats.await;
-    // A failed upload leaves its note, silent from now on: it tells this
-    // PostFlow the placeholder is its own when the item is retried, and
-    // tells others nobody is sending it.
-    let id = note.lock().unwrap_or_else(|e| e.into_inner()).take();
-    if let (Some(id), true) = (id, out.is_ok()) {
-        match client.delete_comment(&id).await {
+    // The note stays, silent from now on, until the team is told
+    // ([`release_claim`]): a failed upload's note tells this PostFlow the
+    // placeholder is its own when the item is retried, and tells others
+    // nobody is sending it; a complete file's note, gone silent, tells them
+    // its uploader stopped before stacking it and telling the team.
+    out
+}
+
+/// Deletes this PostFlow's claim notes on a file, once the upload is
+/// complete and told. Not optional: a note left on a complete file makes a
+/// workstation that meets it finish the file (stack it, tell the team)
+/// after the takeover delay, a second notice. So an error is returned and
+/// the step is done again (its notice is written once whatever happens).
+pub(crate) async fn release_claim(
+    client: &Client,
+    file_id: &str,
+    instance: &str,
+) -> Result<(), FrameioError> {
+    let comments = match client.comments(file_id).await {
+        Ok(c) => c,
+        // The file is gone: so is its note.
+        Err(FrameioError::NotFound(_)) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for c in comments
+        .iter()
+        .filter(|c| claim_instance(c).as_deref() == Some(instance))
+    {
+        match client.delete_comment(&c.id).await {
             Ok(()) | Err(FrameioError::NotFound(_)) => {}
-            Err(e) => tracing::warn!(file_id, "cannot delete the claim note: {e}"),
+            Err(e) => return Err(e),
         }
     }
-    out
+    Ok(())
 }
 
 async fn beat(
@@ -151,8 +174,10 @@ impl Engine {
     /// The deferring side: one look at the other workstation's upload of
     /// `item`. `last` is what the previous look saw (its sign of life and
     /// when that was first seen). Returns what the item is now: still
-    /// deferring, already in Frame.io (that upload completed), or queued
-    /// to start over (the placeholder is gone, or was taken over here).
+    /// deferring, already in Frame.io (that upload completed and was told),
+    /// stacking (the file is complete but its uploader stopped before
+    /// telling the team: this item finishes it), or queued to start over
+    /// (the placeholder is gone, or was taken over here).
     pub(crate) async fn look_at_twin(
         &self,
         item: &Item,
@@ -169,18 +194,36 @@ impl Engine {
             }
             Err(e) => return Err(e.into()),
         };
-        if file.status != "created" {
-            return Ok(Status::AlreadyInFrameio {
-                file_id: twin_id.to_string(),
-            });
-        }
+        let complete = file.status != "created";
         let comments = match self.client.comments(twin_id).await {
             Ok(c) => c,
             Err(FrameioError::NotFound(_)) => return Ok(Status::Queued),
             Err(e) => return Err(e.into()),
         };
         let claim = find_claim(&comments);
-        if claim.and_then(claim_instance).as_deref() == Some(self.instance()) {
+        let finish_it = || Status::Stacking {
+            folder_id: folder_id.to_string(),
+            file_id: twin_id.to_string(),
+            view_url: file.view_url.clone(),
+        };
+        if complete {
+            match claim {
+                // Complete and told (or uploaded by other means).
+                None => {
+                    return Ok(Status::AlreadyInFrameio {
+                        file_id: twin_id.to_string(),
+                    })
+                }
+                // Ours, complete: this item's upload got that far before it
+                // failed. It goes on from stacking.
+                Some(c) if claim_instance(c).as_deref() == Some(self.instance()) => {
+                    return Ok(finish_it())
+                }
+                // Another's, complete but not yet told: its uploader is
+                // stacking and telling, or died before; the silence decides.
+                Some(_) => {}
+            }
+        } else if claim.and_then(claim_instance).as_deref() == Some(self.instance()) {
             // Our own placeholder, left by an upload of this item that
             // failed (a failed item keeps no session): nobody is sending
             // it, since this item is not. Started over at once rather than
@@ -205,6 +248,15 @@ impl Engine {
             _ => now,
         };
         let silent_ms = now - seen_at;
+        if complete && silent_ms >= millis(self.config.takeover_after) {
+            tracing::warn!(
+                file = %item.file_name,
+                holder = holder.as_deref().unwrap_or("an unknown workstation"),
+                silent_s = silent_ms / 1000,
+                "the workstation that uploaded this file stopped before stacking it and telling the team; finishing for it"
+            );
+            return Ok(finish_it());
+        }
         if silent_ms >= millis(self.config.takeover_after) {
             tracing::warn!(
                 file = %item.file_name,
