@@ -58,6 +58,10 @@ impl RetryPolicy {
     }
 }
 
+/// A token renewed this recently and refused is a refused sign-in (see
+/// `send`).
+const RENEWED_TOKEN_GRACE: Duration = Duration::from_secs(10);
+
 /// A Frame.io V4 client for one account. Cheap to clone.
 #[derive(Clone)]
 pub struct Client {
@@ -250,7 +254,11 @@ impl Client {
             .map_err(|e| Error::Protocol(format!("bad path {path}: {e}")))?;
         let mut delays = inner.retry.delays();
         let mut token = inner.auth.token().await?;
-        let mut refreshed = false;
+        // When this request last renewed the token. A 401 right after a
+        // renewal means the sign-in itself is refused; one long after (a
+        // request that waited out a long backoff, past the renewed token's
+        // lifetime) is only another expiry.
+        let mut refreshed_at: Option<Instant> = None;
         // A refused connection means Frame.io (or the network) is down: say
         // so after two quick retries and let the caller wait it out, rather
         // than spending minutes here.
@@ -318,8 +326,10 @@ impl Client {
                     .unwrap_or_else(|_| status.canonical_reason().unwrap_or("error").to_string()),
             };
             match status {
-                StatusCode::UNAUTHORIZED if !refreshed => {
-                    refreshed = true;
+                StatusCode::UNAUTHORIZED
+                    if refreshed_at.is_none_or(|at| at.elapsed() > RENEWED_TOKEN_GRACE) =>
+                {
+                    refreshed_at = Some(Instant::now());
                     token = inner.auth.token_rejected(&token).await?;
                 }
                 StatusCode::UNAUTHORIZED => {
