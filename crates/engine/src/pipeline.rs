@@ -363,8 +363,14 @@ impl Engine {
                 // replayed) before the item is done: the notice survives
                 // any crash, and sending it never holds the upload up.
                 self.announce(item, view_url.clone(), stacked_onto.clone(), *rerender)?;
-                // Told: the claim note has done its work.
-                crate::takeover::release_claim(&self.client, file_id, self.instance()).await?;
+                // With no team channel, told now: the claim notes have done
+                // their work. With one, once the message is sent (the
+                // notifier calls `release_claims`): a workstation that dies
+                // with the notice still in its outbox leaves the note, and
+                // a survivor tells the team.
+                if !self.config.team_notices {
+                    crate::takeover::release_claim(&self.client, file_id).await?;
+                }
                 Status::Done {
                     file_id: file_id.clone(),
                     view_url: view_url.clone(),

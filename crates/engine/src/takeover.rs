@@ -96,26 +96,21 @@ pub(crate) async fn while_claimed<T, E>(
     out
 }
 
-/// Deletes this PostFlow's claim notes on a file, once the upload is
+/// Deletes the claim notes on a file, once the upload is
 /// complete and told. Not optional: a note left on a complete file makes a
 /// workstation that meets it finish the file (stack it, tell the team)
 /// after the takeover delay, a second notice. So an error is returned and
 /// the step is done again (its notice is written once whatever happens).
-pub(crate) async fn release_claim(
-    client: &Client,
-    file_id: &str,
-    instance: &str,
-) -> Result<(), FrameioError> {
+pub(crate) async fn release_claim(client: &Client, file_id: &str) -> Result<(), FrameioError> {
     let comments = match client.comments(file_id).await {
         Ok(c) => c,
         // The file is gone: so is its note.
         Err(FrameioError::NotFound(_)) => return Ok(()),
         Err(e) => return Err(e),
     };
-    for c in comments
-        .iter()
-        .filter(|c| claim_instance(c).as_deref() == Some(instance))
-    {
+    // Every claim note: ours, or a dead uploader's whose file this
+    // PostFlow finished and told.
+    for c in comments.iter().filter(|c| claim_holder(c).is_some()) {
         match client.delete_comment(&c.id).await {
             Ok(()) | Err(FrameioError::NotFound(_)) => {}
             Err(e) => return Err(e),
@@ -171,6 +166,19 @@ async fn beat(
 }
 
 impl Engine {
+    /// Deletes the claim notes on a file whose upload the team has now been
+    /// told of (the Discord notifier calls it once the message is sent).
+    /// A failure is logged: the note left makes a workstation that meets
+    /// the file tell it again after the takeover delay, rarely.
+    pub async fn release_claims(&self, file_id: &str) {
+        if let Err(e) = release_claim(&self.client, file_id).await {
+            tracing::warn!(
+                file_id,
+                "cannot delete the claim note of a told upload: {e}"
+            );
+        }
+    }
+
     /// The deferring side: one look at the other workstation's upload of
     /// `item`. `last` is what the previous look saw (its sign of life and
     /// when that was first seen). Returns what the item is now: still

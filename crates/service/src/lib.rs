@@ -510,12 +510,22 @@ async fn run_with(
     let (stopping, stopped) = tokio::sync::watch::channel(false);
     let notifier = settings.discord.enabled.then(|| {
         let mut stopped = stopped.clone();
+        let told = engine.clone();
         let notifier = Notifier::new(
             queue.clone(),
             control.clone(),
             settings.discord.clone(),
             secrets.clone(),
-        );
+        )
+        // Told: the claim notes on those files have done their work.
+        .on_uploads_told(move |files| {
+            let engine = told.clone();
+            tokio::spawn(async move {
+                for file in files {
+                    engine.release_claims(&file).await;
+                }
+            });
+        });
         tokio::spawn(notifier.run(async move {
             let _ = stopped.wait_for(|s| *s).await;
         }))

@@ -68,6 +68,9 @@ pub struct Notifier {
     /// Test-only: a loopback fake Discord instead of discord.com. Unset,
     /// the `POSTFLOW_DISCORD_API_BASE` override applies, as everywhere.
     api_base: Option<String>,
+    /// Called with the Frame.io file ids of uploads once the team has been
+    /// told of them (the engine then deletes their claim notes).
+    told: Option<Arc<dyn Fn(Vec<String>) + Send + Sync>>,
 }
 
 /// The webhook in use and what Discord last said of it.
@@ -93,7 +96,29 @@ impl Notifier {
             settings,
             source,
             api_base: None,
+            told: None,
         }
+    }
+
+    /// `told(file_ids)` after each message that told the team of uploads.
+    pub fn on_uploads_told(mut self, told: impl Fn(Vec<String>) + Send + Sync + 'static) -> Self {
+        self.told = Some(Arc::new(told));
+        self
+    }
+
+    /// The Frame.io files of the upload notices among `ids` (their keys
+    /// are `uploaded:<item id>`; the item holds the file id).
+    fn uploaded_files(&self, pending: &[OutboxEntry], ids: &[i64]) -> Vec<String> {
+        pending
+            .iter()
+            .filter(|e| ids.contains(&e.id))
+            .filter_map(|e| e.key.strip_prefix("uploaded:")?.parse::<i64>().ok())
+            .filter_map(|item| match self.queue.get(item).ok()??.status {
+                postflow_queue::Status::Done { file_id, .. }
+                | postflow_queue::Status::Notifying { file_id, .. } => Some(file_id),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Sends to a fake Discord on loopback (tests; see `Webhook::with_api_base`).
@@ -151,6 +176,12 @@ impl Notifier {
             }
             if let Err(e) = self.queue.mark_notices_sent(&carried) {
                 tracing::error!("Discord accepted a message but the outbox cannot record it: {e}");
+            }
+            if let Some(told) = &self.told {
+                let files = self.uploaded_files(&pending, &carried);
+                if !files.is_empty() {
+                    told(files);
+                }
             }
         }
         match failure {
