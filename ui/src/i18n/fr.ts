@@ -15,7 +15,7 @@ export const fr: Messages = {
   pause: "Mettre en pause",
   resume: "Reprendre",
   pauseFor: "Mettre en pause un moment",
-  pauseForChoose: "Pause pour…",
+  pauseForChoose: "En pause pendant…",
   pauseFor30: "30 minutes",
   pauseFor60: "1 heure",
   pauseFor180: "3 heures",
