@@ -179,6 +179,15 @@ impl Engine {
         }
     }
 
+    /// Deletes the placeholder `twin_id` (gone already is as good) and
+    /// sends the item back to the queue to start over.
+    async fn start_over_without(&self, twin_id: &str) -> Result<Status, StepError> {
+        match self.client.delete_file(twin_id).await {
+            Ok(()) | Err(FrameioError::NotFound(_)) => Ok(Status::Queued),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The deferring side: one look at the other workstation's upload of
     /// `item`. `last` is what the previous look saw (its sign of life and
     /// when that was first seen). Returns what the item is now: still
@@ -237,11 +246,7 @@ impl Engine {
             // it, since this item is not. Started over at once rather than
             // after the takeover delay.
             tracing::info!(file = %item.file_name, "a placeholder of ours left by a failed upload; starting over");
-            match self.client.delete_file(twin_id).await {
-                Ok(()) | Err(FrameioError::NotFound(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
-            return Ok(Status::Queued);
+            return self.start_over_without(twin_id).await;
         }
         let holder = claim.and_then(claim_holder);
         let beat = claim.map(|c| {
@@ -272,11 +277,7 @@ impl Engine {
                 silent_s = silent_ms / 1000,
                 "taking the upload over: no sign of life for longer than the takeover delay"
             );
-            match self.client.delete_file(twin_id).await {
-                Ok(()) | Err(FrameioError::NotFound(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
-            return Ok(Status::Queued);
+            return self.start_over_without(twin_id).await;
         }
         Ok(Status::Deferring {
             folder_id: folder_id.to_string(),
