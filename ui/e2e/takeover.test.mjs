@@ -13,11 +13,11 @@ import { launch, openPage, rowStatus, screenshotDir, startEmulator, startService
 
 const NAME = "SC44_WAIT_0010_V001.mov";
 
-function settings(emulator, root, { lang, extra = "" }) {
+function settings(emulator, root, { lang, extra = "", readiness = 1 }) {
   return [
     "[watch]",
     `root = ${JSON.stringify(root)}`,
-    "readiness_window_secs = 1",
+    `readiness_window_secs = ${readiness}`,
     "rescan_interval_secs = 1",
     "[frameio]",
     `api_base_url = "${emulator.base_url}"`,
@@ -51,8 +51,15 @@ for (const lang of ["en", "fr"]) {
       writeFileSync(join(root, NAME), Buffer.alloc(24_000_000, 7));
       const { page: pa } = await openPage(browser, a.url);
       await until("A uploading", async () => (await rowStatus(pa, NAME)) === "uploading", 60_000, 100);
-      b = await startService({ settings: settings(emulator, root, { lang }), env: { ...token, POSTFLOW_WORKSTATION: "WS-EDIT-B" } });
+      // B waits 5 s for the render to settle, so its board is open before
+      // it defers: the waiting shows through the live events, not only on
+      // a fresh load (a CI run found the events left it out).
+      b = await startService({
+        settings: settings(emulator, root, { lang, readiness: 5 }),
+        env: { ...token, POSTFLOW_WORKSTATION: "WS-EDIT-B" },
+      });
       const { page } = await openPage(browser, b.url);
+      assert.notEqual(await rowStatus(page, NAME), "deferring", "the board must be open before B defers");
       await until("B waiting for A", async () => (await rowStatus(page, NAME)) === "deferring", 60_000, 100);
       const waiting = page.locator(`[data-testid=item-row][data-file="${NAME}"] [data-testid=waiting-for]`);
       const text = await waiting.innerText();

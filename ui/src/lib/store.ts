@@ -231,12 +231,17 @@ export class Store {
           const items = this.state.items.slice();
           const old = items[i];
           if (old) {
-            items[i] = { ...old, status: e.status, detail: e.detail, updated_at: Date.now() };
+            // Whom a deferring item waits for is only true while it defers.
+            const waiting_for = e.status === "deferring" ? old.waiting_for : null;
+            items[i] = { ...old, status: e.status, detail: e.detail, waiting_for, updated_at: Date.now() };
             this.set({ items, version: this.state.version + 1 });
           }
           // Details the event does not carry (links, attempts, a scene
-          // found for a held name) follow.
-          if (["done", "already_in_frameio", "failed", "queued"].includes(e.status)) {
+          // found for a held name, whom a deferring item waits for and its
+          // last sign of life) follow. A CI run caught the board showing
+          // "deferring" without whom for: the catch-up after "queued" had
+          // read the item while it was still preparing folders.
+          if (["done", "already_in_frameio", "failed", "queued", "deferring"].includes(e.status)) {
             this.catchUpSoon(600);
           }
         }
