@@ -59,19 +59,22 @@ impl Service {
     /// uploads batched over `window_secs`.
     fn with_discord(emu: &Emulator, fake: &DiscordFake, window_secs: u64) -> Service {
         let mut svc = Service::new(emu);
-        let mut settings = std::fs::read_to_string(&svc.config).unwrap();
-        settings.push_str(&format!(
+        svc.add_discord(fake, window_secs);
+        svc
+    }
+
+    /// Posts to `fake` from now on, uploads batched over `window_secs`.
+    fn add_discord(&mut self, fake: &DiscordFake, window_secs: u64) {
+        self.add_settings(&format!(
             "[discord]\nenabled = true\nbatching_window_secs = {window_secs}\n"
         ));
-        std::fs::write(&svc.config, settings).unwrap();
-        svc.env = vec![
+        self.env.extend([
             (
                 "POSTFLOW_DISCORD_WEBHOOK_URL",
                 fake.hook().expose_url().to_string(),
             ),
             ("POSTFLOW_DISCORD_API_BASE", fake.base_url()),
-        ];
-        svc
+        ]);
     }
 
     /// Adds to the settings file (sections not there yet).
@@ -1143,6 +1146,73 @@ async fn a_workstation_killed_mid_upload_is_taken_over_and_the_render_uploaded_o
     assert!(
         emu.comments_on(file).is_empty(),
         "B's claim note is gone once its upload completed: {:?}",
+        emu.comments_on(file)
+    );
+}
+
+/// A's upload is complete but its notice waits: Discord is down for three
+/// takeover delays. B meets the complete file with A's claim note and must
+/// neither finish it nor tell the team: A is alive and will. One message
+/// names the render, A's, once Discord is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_waiting_for_discord_keeps_its_claim_and_the_team_is_told_once() {
+    let emu = emulator(256 * 1024).await;
+    let fake = DiscordFake::start().await;
+    let takeover = Duration::from_secs(2);
+    let (mut a, mut b) = takeover_pair(&emu, 0, takeover.as_secs());
+    a.add_discord(&fake, 0);
+    b.add_discord(&fake, 0);
+    fake.fail_next(u32::MAX, 503);
+    let name = "SC41_TOLD_0010_V001.mov";
+    let render = a.write(name, 600_000, 41);
+    let ca = a.start();
+    a.wait_for("A done, its notice waiting", Duration::from_secs(60), |s| {
+        s["counts"]["done"].as_u64() == Some(1)
+            && s["discord"]["outbox"]["pending"].as_u64() == Some(1)
+            && s["discord"]["problem"]["kind"] == "unavailable"
+    });
+    let cb = b.start();
+    b.wait_for("B to meet A's file", Duration::from_secs(30), |s| {
+        s["counts"]["deferring"].as_u64() == Some(1)
+    });
+    // Three takeover delays with Discord down: B keeps waiting for A.
+    let until = Instant::now() + takeover * 3;
+    while Instant::now() < until {
+        let s = b.status();
+        assert_eq!(
+            s["counts"]["deferring"].as_u64(),
+            Some(1),
+            "B stopped waiting for A, whose notice is only waiting for Discord: {s:#}"
+        );
+        assert_eq!(
+            s["discord"]["outbox"]["pending"].as_u64().unwrap_or(0),
+            0,
+            "{s:#}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    fake.fail_next(0, 503);
+    a.wait_for("A's notice sent", Duration::from_secs(90), |s| {
+        s["discord"]["outbox"]["sent"].as_u64() == Some(1)
+    });
+    b.wait_for("B: already in Frame.io", Duration::from_secs(30), |s| {
+        s["counts"]["already_in_frameio"].as_u64() == Some(1)
+    });
+    // Give B's notifier the time to send what it should not have.
+    std::thread::sleep(Duration::from_secs(3));
+    stop(ca);
+    stop(cb);
+    let naming: Vec<_> = fake
+        .messages()
+        .into_iter()
+        .filter(|m| m.to_string().contains(name))
+        .collect();
+    assert_eq!(naming.len(), 1, "the team told once: {naming:#?}");
+    assert_once(&emu, &render, &["SCENES", "SC41", "TOLD_0010"]);
+    let file = &emu.files_named(&["SCENES", "SC41", "TOLD_0010"], name)[0];
+    assert!(
+        emu.comments_on(file).is_empty(),
+        "the claim note is gone once told: {:?}",
         emu.comments_on(file)
     );
 }

@@ -10,7 +10,9 @@
 //! sees: while it sends parts, the uploader keeps a *claim note* on its
 //! placeholder, a comment whose text names the workstation and changes at
 //! every beat ([`EngineConfig::sign_of_life_every`]). The note is deleted
-//! when the upload completes.
+//! once the team has been told of the upload; while the notice waits (the
+//! batching window, Discord down), the service keeps it beating
+//! ([`Engine::keep_claims_alive`]), so nobody tells the team twice.
 //!
 //! **Taking over.** A deferring workstation looks at the placeholder every
 //! beat. It goes by its own clock only: it remembers when it first saw the
@@ -60,6 +62,17 @@ fn claim_instance(comment: &Comment) -> Option<String> {
     claim_holder(comment)?;
     let (_, id) = comment.text.as_deref()?.rsplit_once(CLAIM_INSTANCE)?;
     Some(id.to_string())
+}
+
+/// A claim note's text at its next beat (the counter one up).
+fn next_beat(text: &str) -> Option<String> {
+    let (head, rest) = text.rsplit_once(CLAIM_BEAT)?;
+    let (count, instance) = rest.split_once(CLAIM_INSTANCE)?;
+    let count: u64 = count.parse().ok()?;
+    Some(format!(
+        "{head}{CLAIM_BEAT}{}{CLAIM_INSTANCE}{instance}",
+        count + 1
+    ))
 }
 
 /// The claim note on a placeholder: the first comment that is one.
@@ -176,6 +189,34 @@ impl Engine {
                 file_id,
                 "cannot delete the claim note of a told upload: {e}"
             );
+        }
+    }
+
+    /// One beat on the claim notes of a complete file whose team notice is
+    /// still waiting (the batching window, Discord down): a note silent for
+    /// the takeover delay would make another workstation finish the file
+    /// and tell the team a second time. Every claim note on the file beats,
+    /// a dead uploader's too when this PostFlow finished its file: this
+    /// PostFlow is the one that will tell. Errors are logged at debug level:
+    /// a missed beat is only a later one.
+    pub async fn keep_claims_alive(&self, file_id: &str) {
+        let comments = match self.client.comments(file_id).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::debug!(
+                    file_id,
+                    "cannot list the claim notes to keep them alive: {e}"
+                );
+                return;
+            }
+        };
+        for c in comments.iter().filter(|c| claim_holder(c).is_some()) {
+            let Some(text) = c.text.as_deref().and_then(next_beat) else {
+                continue;
+            };
+            if let Err(e) = self.client.update_comment(&c.id, &text).await {
+                tracing::debug!(file_id, "cannot keep the claim note alive: {e}");
+            }
         }
     }
 
@@ -324,5 +365,11 @@ mod tests {
         );
         let comments = [comment("first!"), note.clone()];
         assert_eq!(find_claim(&comments), Some(&note));
+        assert_eq!(
+            next_beat(note.text.as_deref().unwrap()).as_deref(),
+            Some(claim_text("WS-EDIT-3 · grading", "7f3a", 42).as_str()),
+            "the next beat keeps the workstation and the instance"
+        );
+        assert_eq!(next_beat("Looks great · sign of life"), None);
     }
 }

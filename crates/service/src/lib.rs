@@ -530,6 +530,22 @@ async fn run_with(
             let _ = stopped.wait_for(|s| *s).await;
         }))
     });
+    // The claim notes of uploads whose notice is still waiting keep
+    // beating: silent for the takeover delay, another workstation would
+    // finish the file and tell the team a second time.
+    let keeper = settings.discord.enabled.then(|| {
+        let (queue, engine) = (queue.clone(), engine.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(sign_of_life_every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                for file in notifier::untold_uploads(&queue) {
+                    engine.keep_claims_alive(&file).await;
+                }
+            }
+        })
+    });
 
     engine.clone().run(stop).await;
 
@@ -538,6 +554,9 @@ async fn run_with(
     let _ = stopping.send(true);
     if let Some(notifier) = notifier {
         let _ = tokio::time::timeout(Duration::from_secs(10), notifier).await;
+    }
+    if let Some(keeper) = keeper {
+        keeper.abort();
     }
     rescans.abort();
     let _ = rescans.await;

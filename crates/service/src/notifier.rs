@@ -48,6 +48,36 @@ pub struct DiscordProblem {
     pub since: i64,
 }
 
+/// The Frame.io files of upload notices (their keys are `uploaded:<item
+/// id>`; the item holds the file id).
+fn files_of<'a>(queue: &Queue, entries: impl Iterator<Item = &'a OutboxEntry>) -> Vec<String> {
+    entries
+        .filter_map(|e| e.key.strip_prefix("uploaded:")?.parse::<i64>().ok())
+        .filter_map(|item| match queue.get(item).ok()??.status {
+            postflow_queue::Status::Done { file_id, .. }
+            | postflow_queue::Status::Notifying { file_id, .. } => Some(file_id),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Notices read per look by [`untold_uploads`]: far more than a facility
+/// renders within a takeover delay.
+const UNTOLD_LOOK: usize = 10_000;
+
+/// The Frame.io files of uploads whose team notice is still waiting to go
+/// out (within the batching window, or Discord down): their claim notes
+/// must keep beating until it has (see `Engine::keep_claims_alive`).
+pub fn untold_uploads(queue: &Queue) -> Vec<String> {
+    match queue.pending_notices(DISCORD_CHANNEL, UNTOLD_LOOK) {
+        Ok(pending) => files_of(queue, pending.iter()),
+        Err(e) => {
+            tracing::warn!("cannot read the Discord outbox: {e}");
+            Vec::new()
+        }
+    }
+}
+
 /// Where the webhook comes from: the keychain (or its environment-variable
 /// fallback), read again only when there is reason to.
 pub trait WebhookSource: Send + Sync {
@@ -106,19 +136,9 @@ impl Notifier {
         self
     }
 
-    /// The Frame.io files of the upload notices among `ids` (their keys
-    /// are `uploaded:<item id>`; the item holds the file id).
+    /// The Frame.io files of the upload notices among `ids`.
     fn uploaded_files(&self, pending: &[OutboxEntry], ids: &[i64]) -> Vec<String> {
-        pending
-            .iter()
-            .filter(|e| ids.contains(&e.id))
-            .filter_map(|e| e.key.strip_prefix("uploaded:")?.parse::<i64>().ok())
-            .filter_map(|item| match self.queue.get(item).ok()??.status {
-                postflow_queue::Status::Done { file_id, .. }
-                | postflow_queue::Status::Notifying { file_id, .. } => Some(file_id),
-                _ => None,
-            })
-            .collect()
+        files_of(&self.queue, pending.iter().filter(|e| ids.contains(&e.id)))
     }
 
     /// Sends to a fake Discord on loopback (tests; see `Webhook::with_api_base`).
