@@ -37,6 +37,9 @@ PACKAGES=(
   # FUSE: the filespace tests (crates/faultfs: read faults, the mount lost) and
   # the chaos soak (scripts/chaos.sh: each service watches the filespace through its own bindfs mount)
   bindfs fuse3
+  # systemd as PID 1 in a throwaway container (tests/service_unit.rs starts
+  # the installed unit there: the CI machine's own PID 1 is not systemd)
+  systemd systemd-container
 )
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }

@@ -3,15 +3,21 @@
 //! dedicated user, reads its token from a systemd credential and serves
 //! `postflow status`.
 //!
-//! systemd is installed on the test machine (252) but is not PID 1, so
-//! `systemctl start` cannot work here: the test starts the unit's ExecStart
-//! command line the way systemd would (the unit's User=/Group= through
-//! setpriv, its Environment=, its UMask=, no capabilities, no new
-//! privileges, a `$CREDENTIALS_DIRECTORY` holding the credential as
-//! `0400` files of the service user, stderr on a stream named by
-//! `$JOURNAL_STREAM`, an `$INVOCATION_ID`). The namespace and seccomp
-//! sandboxing itself (ProtectSystem=, SystemCallFilter=...) is scored by
-//! `systemd-analyze security`, not enforced here.
+//! systemd is installed on the test machine (252) but is not PID 1. Two
+//! tests, then:
+//! - `under_systemd_as_pid_1_…` boots a throwaway copy of the machine with
+//!   systemd as PID 1 (`systemd-nspawn` over an overlay of `/`), installs
+//!   the unit there as an operator would, and has systemd start it: the
+//!   upload goes through, as the user postflow, inside the sandbox
+//!   (checked from the service's own mount namespace), restarted when
+//!   killed, stopped cleanly, uninstalled live.
+//! - `service_install_writes_a_unit_…` installs into a temporary root on
+//!   this machine and starts the unit's ExecStart command line the way
+//!   systemd would (the unit's User=/Group= through setpriv, its
+//!   Environment=, its UMask=, no capabilities, no new privileges, a
+//!   `$CREDENTIALS_DIRECTORY` holding the credential as `0400` files of the
+//!   service user, stderr on a stream named by `$JOURNAL_STREAM`, an
+//!   `$INVOCATION_ID`), which checks the journal's line format closely.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -625,4 +631,396 @@ fn the_user_unit_and_the_printed_unit_verify() {
         ["/usr/bin/postflow --config /etc/postflow/settings.toml run"]
     );
     assert_eq!(values(&printed, "ProtectHome"), ["read-only"]);
+}
+
+/// A throwaway copy of this machine booted with systemd as PID 1: an
+/// overlay over `/` (what the test writes, and what install writes, goes to
+/// a temp dir and is gone afterwards) run by `systemd-nspawn --boot`. The
+/// container shares this machine's network, so the service inside reaches
+/// the emulator on 127.0.0.1. Commands run inside through `nsenter` into
+/// the namespaces of its PID 1, as root there.
+///
+/// Needed because systemd is installed on the CI machine but is not its
+/// PID 1 (a Firecracker VM's own init is): `systemctl start` cannot work on
+/// the host. Assumed (measured on Debian 12, systemd 252): nspawn needs
+/// `--register=no --keep-unit` without a system bus, and refuses `/` as its
+/// directory (hence the overlay).
+struct Booted {
+    nspawn: std::process::Child,
+    leader: u32,
+    merged: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl Booted {
+    fn boot() -> Booted {
+        let dir = tempfile::Builder::new()
+            .prefix("postflow-systemd-")
+            .tempdir_in("/var/tmp")
+            .unwrap();
+        let [upper, work, merged] = ["upper", "work", "merged"].map(|d| dir.path().join(d));
+        for d in [&upper, &work, &merged] {
+            std::fs::create_dir(d).unwrap();
+        }
+        let (ok, out, err) = run(Command::new("mount")
+            .args(["-t", "overlay", "overlay", "-o"])
+            .arg(format!(
+                "lowerdir=/,upperdir={},workdir={}",
+                upper.display(),
+                work.display()
+            ))
+            .arg(&merged));
+        assert!(ok, "cannot mount an overlay of / (overlayfs): {out}{err}");
+        let console = std::fs::File::create(dir.path().join("console.log")).unwrap();
+        let nspawn = Command::new("systemd-nspawn")
+            .args([
+                "--quiet",
+                "--register=no",
+                "--keep-unit",
+                "--console=passive",
+            ])
+            .args([
+                "--machine",
+                &format!("postflow-test-{}", std::process::id()),
+            ])
+            .arg("--directory")
+            .arg(&merged)
+            // basic.target: systemd and journald, without the host's own
+            // services (a database, getty).
+            .args(["--boot", "--", "systemd.unit=basic.target"])
+            .stdin(Stdio::null())
+            .stdout(console.try_clone().unwrap())
+            .stderr(console)
+            .spawn()
+            .unwrap();
+        let mut booted = Booted {
+            leader: 0,
+            nspawn,
+            merged,
+            dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        booted.leader = loop {
+            let children =
+                std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", booted.nspawn.id()))
+                    .unwrap_or_default();
+            // nspawn's first child only sets up; the container's PID 1 is
+            // the child that runs systemd.
+            if let Some(pid) = children.split_whitespace().next() {
+                let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+                if comm.trim() == "systemd" {
+                    break pid.parse().unwrap();
+                }
+            }
+            if let Some(code) = booted.nspawn.try_wait().unwrap() {
+                panic!("systemd-nspawn exited ({code}):\n{}", booted.console());
+            }
+            assert!(Instant::now() < deadline, "no container after 30 s");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        // Up once systemd says the boot is over ("degraded" is a unit of the
+        // host's that cannot run in a container; PostFlow's is checked below).
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            // Refused until systemd has made its socket, then "starting".
+            let (_, state, err) = booted.sh("systemctl is-system-running");
+            if ["running", "degraded"].contains(&state.trim()) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the container did not boot in 120 s ({state}{err}):\n{}",
+                booted.console()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        assert_eq!(
+            booted.sh("cat /proc/1/comm").1.trim(),
+            "systemd",
+            "PID 1 in the container"
+        );
+        booted
+    }
+
+    /// `script` run by `sh -c` inside, as root: (success, stdout, stderr).
+    fn sh(&self, script: &str) -> (bool, String, String) {
+        run(Command::new("nsenter")
+            .args(["--target", &self.leader.to_string(), "--all", "--"])
+            .args(["/bin/sh", "-c", script])
+            .env_clear()
+            .env(
+                "PATH",
+                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            )
+            .env("LANG", "C.UTF-8")
+            .env("SYSTEMD_PAGER", "")
+            .current_dir("/"))
+    }
+
+    /// `path` (absolute, inside) as this machine sees it.
+    fn path(&self, path: &str) -> PathBuf {
+        rooted(&self.merged, path)
+    }
+
+    fn console(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("console.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Booted {
+    fn drop(&mut self) {
+        // SIGTERM: nspawn asks the container's systemd to power off.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.nspawn.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.nspawn.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.nspawn.kill();
+        let _ = self.nspawn.wait();
+        let _ = Command::new("umount")
+            .arg("--lazy")
+            .arg(&self.merged)
+            .status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_systemd_as_pid_1_the_unit_runs_postflow_as_its_user_in_its_sandbox() {
+    if on_path("systemd-analyze").is_none() {
+        eprintln!("SKIPPED: systemd is not installed (apt-get install systemd)");
+        return;
+    }
+    assert!(
+        is_root(),
+        "this test boots a container with systemd as PID 1 to install and start the system unit: \
+         run it as root"
+    );
+    assert!(
+        on_path("systemd-nspawn").is_some() && on_path("nsenter").is_some(),
+        "systemd-nspawn and nsenter are needed (scripts/setup.sh installs systemd-container)"
+    );
+    let emu = Emulator::start(EmulatorConfig {
+        part_size: 256 * 1024,
+        rate_limits: RateLimits::unlimited(),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let ct = Booted::boot();
+
+    // 1. Installed as an operator would: the binary in /usr/local/bin, then
+    //    `postflow service install` (the user, the unit, the folders).
+    let exe = ct.path("/usr/local/bin/postflow");
+    std::fs::copy(env!("CARGO_BIN_EXE_postflow"), &exe).unwrap();
+    chmod(&exe, 0o755);
+    std::fs::create_dir_all(ct.path("/srv/BY_SHOT")).unwrap();
+    chmod(&ct.path("/srv/BY_SHOT"), 0o755);
+    let (ok, out, err) = ct.sh("postflow service install --system --watch-root /srv/BY_SHOT 2>&1");
+    assert!(ok, "install failed:\n{out}{err}");
+    assert!(
+        out.contains("systemd-analyze verify: no problem found"),
+        "{out}"
+    );
+    let uid: u32 = ct
+        .sh("id -u postflow")
+        .1
+        .trim()
+        .parse()
+        .expect("the user postflow");
+    let gid: u32 = ct.sh("id -g postflow").1.trim().parse().unwrap();
+    assert_ne!(uid, 0);
+
+    // 2. The settings and the token credential, as its "Next:" says.
+    let settings = ct.path("/etc/postflow/settings.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "[watch]\nroot = \"/srv/BY_SHOT\"\nreadiness_window_secs = 1\nrescan_interval_secs = 1\n\
+             [frameio]\napi_base_url = \"{base}\"\nims_base_url = \"{base}\"\naccount_id = \"{a}\"\nproject_id = \"{p}\"\n",
+            base = emu.base_url(),
+            a = emu.account_id(),
+            p = emu.project_id(),
+        ),
+    )
+    .unwrap();
+    chmod(&settings, 0o644);
+    let token = emu.issue_token();
+    let (ok, out, err) = ct.sh(&format!(
+        "printf '%s\\n' '{token}' | install -m 0400 /dev/stdin /etc/postflow/credentials/frameio-token"
+    ));
+    assert!(ok, "{out}{err}");
+    let render = ct.path("/srv/BY_SHOT/SC01_UNDLM_00412_V002.mov");
+    std::fs::write(&render, bytes(700_000, 3)).unwrap();
+    chmod(&render, 0o644);
+
+    // 3. systemd starts it.
+    let (ok, out, err) = ct.sh("systemctl daemon-reload && systemctl enable --now postflow");
+    assert!(
+        ok,
+        "start failed:\n{out}{err}\n{}",
+        ct.sh("journalctl -u postflow --no-pager").1
+    );
+    let journal = || ct.sh("journalctl -u postflow --no-pager -o cat").1;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let found = loop {
+        let found = emu.files_named(
+            &["SCENES", "SC01", "UNDLM_00412"],
+            "SC01_UNDLM_00412_V002.mov",
+        );
+        if found.len() == 1 && emu.file(&found[0]).unwrap().checksum.is_some() {
+            break found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no upload in 90 s; the journal:\n{}\n{}",
+            journal(),
+            ct.sh("systemctl status postflow --no-pager").1
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let info = emu.file(&found[0]).unwrap();
+    assert_eq!(
+        info.checksum,
+        Some(checksum_of_file(&render, &info.part_sizes).unwrap()),
+        "uploaded byte for byte"
+    );
+
+    // As the user postflow, without privileges.
+    let main_pid = || -> u32 {
+        ct.sh("systemctl show --property MainPID --value postflow")
+            .1
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let pid = main_pid();
+    assert_ne!(pid, 0, "not running:\n{}", journal());
+    let proc_status = ct.sh(&format!("cat /proc/{pid}/status")).1;
+    let ids = |key: &str| -> Vec<String> {
+        proc_status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap_or_else(|| panic!("no {key} in:\n{proc_status}"))
+            .split_whitespace()
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(ids("Uid:"), vec![uid.to_string(); 4]);
+    assert_eq!(ids("Gid:"), vec![gid.to_string(); 4]);
+    assert_eq!(ids("CapEff:"), ["0000000000000000"]);
+    assert_eq!(ids("NoNewPrivs:"), ["1"]);
+    assert!(
+        ct.sh(&format!("cat /proc/{pid}/cmdline | tr '\\0' ' '")).1
+            == "/usr/local/bin/postflow --config /etc/postflow/settings.toml run ",
+        "the unit's ExecStart"
+    );
+
+    // The sandbox is enforced, seen from inside the service's own mount
+    // namespace as its user: folders anyone may write to without it (the
+    // watch root, which editors write; one under /opt, one under /home) are
+    // read-only; the root-only token file is not readable; the credential
+    // systemd handed over is.
+    for dir in ["/srv/BY_SHOT", "/opt/anyone", "/home/anyone"] {
+        std::fs::create_dir_all(ct.path(dir)).unwrap();
+        chmod(&ct.path(dir), 0o1777);
+    }
+    let as_service = |script: &str| {
+        ct.sh(&format!(
+            "nsenter --target {pid} --mount --setuid {uid} --setgid {gid} -- /bin/sh -c '{script}' 2>&1"
+        ))
+    };
+    for dir in ["/srv/BY_SHOT", "/opt/anyone"] {
+        let (ok, said, _) = as_service(&format!("touch {dir}/probe"));
+        assert!(
+            !ok && said.contains("Read-only file system"),
+            "{dir}: {said}"
+        );
+    }
+    // ProtectHome=yes (the watch root is not under /home): /home is empty
+    // and closed.
+    let unit = std::fs::read_to_string(ct.path("/etc/systemd/system/postflow.service")).unwrap();
+    assert_eq!(values(&unit, "ProtectHome"), ["yes"]);
+    let (ok, said, _) = as_service("ls -A /home; touch /home/anyone/probe");
+    assert!(!ok && !said.contains("anyone\n"), "/home: {said}");
+    let (ok, said, _) = as_service("touch /var/lib/postflow/probe && rm /var/lib/postflow/probe");
+    assert!(ok, "its state directory is its own: {said}");
+    let (ok, said, _) = as_service("cat /etc/postflow/credentials/frameio-token");
+    assert!(!ok && said.contains("Permission denied"), "{said}");
+    let (ok, said, _) = as_service("cat /run/credentials/postflow.service/frameio-token");
+    assert!(ok && said.trim() == token, "the credential: {said}");
+
+    // The journal has its log; the token never reached it.
+    let log = journal();
+    assert!(
+        log.contains("Frame.io sign-in from the systemd credential frameio-token"),
+        "{log}"
+    );
+    assert!(
+        !log.contains(&token),
+        "the token reached the journal:\n{log}"
+    );
+
+    // `postflow status` as the install's "Its state" line says.
+    let read_status = || -> Value {
+        let (ok, out, err) = ct.sh(
+            "runuser -u postflow -- env POSTFLOW_DATA_DIR=/var/lib/postflow \
+             /usr/local/bin/postflow --config /etc/postflow/settings.toml status --json",
+        );
+        assert!(ok, "status: {out}{err}");
+        serde_json::from_str(&out).unwrap()
+    };
+    let status = read_status();
+    assert_eq!(status["running"], true, "{status:#}");
+    assert_eq!(status["pid"].as_u64(), Some(u64::from(pid)), "{status:#}");
+    assert_eq!(status["counts"]["done"].as_u64(), Some(1), "{status:#}");
+
+    // 4. Killed, systemd starts it again (Restart=on-failure, 5 s); stopped,
+    //    it exits cleanly.
+    ct.sh(&format!("kill -KILL {pid}"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = main_pid();
+        // Restarted, and running again (its heartbeat names it).
+        if now != 0 && now != pid && ct.sh("systemctl is-active postflow").1.trim() == "active" {
+            let s = read_status();
+            if s["running"] == true && s["pid"].as_u64() == Some(u64::from(now)) {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "not restarted:\n{}", journal());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (ok, out, err) = ct.sh("systemctl stop postflow");
+    assert!(ok, "{out}{err}");
+    let result = ct
+        .sh("systemctl show --property Result,ExecMainStatus postflow")
+        .1;
+    assert!(
+        result.contains("Result=success") && result.contains("ExecMainStatus=0"),
+        "an unclean stop: {result}\n{}",
+        journal()
+    );
+
+    // 5. Uninstall with systemd live: disabled, stopped, the unit gone, the
+    //    data kept.
+    ct.sh("systemctl start postflow");
+    let (ok, out, err) = ct.sh("postflow service uninstall --system");
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("Stopped and disabled postflow.service"),
+        "{out}{err}"
+    );
+    assert!(!ct.path("/etc/systemd/system/postflow.service").exists());
+    let (_, state, _) = ct.sh("systemctl is-active postflow");
+    assert_ne!(state.trim(), "active");
+    let (enabled, _, _) = ct.sh("systemctl is-enabled postflow");
+    assert!(!enabled, "still enabled after uninstall");
+    assert!(ct
+        .path("/var/lib/postflow")
+        .read_dir()
+        .unwrap()
+        .next()
+        .is_some());
 }
