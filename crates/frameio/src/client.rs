@@ -58,9 +58,9 @@ impl RetryPolicy {
     }
 }
 
-/// A token renewed this recently and refused is a refused sign-in (see
-/// `send`).
-const RENEWED_TOKEN_GRACE: Duration = Duration::from_secs(10);
+/// Renewals one request may make before its 401s are taken for a refused
+/// sign-in whatever answered in between (see `send`).
+const MAX_RENEWALS_PER_REQUEST: u32 = 3;
 
 /// A Frame.io V4 client for one account. Cheap to clone.
 #[derive(Clone)]
@@ -254,11 +254,15 @@ impl Client {
             .map_err(|e| Error::Protocol(format!("bad path {path}: {e}")))?;
         let mut delays = inner.retry.delays();
         let mut token = inner.auth.token().await?;
-        // When this request last renewed the token. A 401 right after a
-        // renewal means the sign-in itself is refused; one long after (a
+        // Whether the last attempt was the first with a token this request
+        // renewed. A 401 there means the sign-in itself is refused. A 401
+        // after another answer came back in between (a 5xx, a 429: a
         // request that waited out a long backoff, past the renewed token's
-        // lifetime) is only another expiry.
-        let mut refreshed_at: Option<Instant> = None;
+        // lifetime) is only another expiry, and renews again. Counted by
+        // answers, not by time: the chaos soak's 30 s tokens outlived a
+        // time-based grace. At most MAX_RENEWALS_PER_REQUEST renewals.
+        let mut just_renewed = false;
+        let mut renewals = 0;
         // A refused connection means Frame.io (or the network) is down: say
         // so after two quick retries and let the caller wait it out, rather
         // than spending minutes here.
@@ -325,11 +329,14 @@ impl Client {
                     .map(error_detail)
                     .unwrap_or_else(|_| status.canonical_reason().unwrap_or("error").to_string()),
             };
+            let renewed_token_refused = just_renewed;
+            just_renewed = false;
             match status {
                 StatusCode::UNAUTHORIZED
-                    if refreshed_at.is_none_or(|at| at.elapsed() > RENEWED_TOKEN_GRACE) =>
+                    if !renewed_token_refused && renewals < MAX_RENEWALS_PER_REQUEST =>
                 {
-                    refreshed_at = Some(Instant::now());
+                    renewals += 1;
+                    just_renewed = true;
                     token = inner.auth.token_rejected(&token).await?;
                 }
                 StatusCode::UNAUTHORIZED => {

@@ -127,6 +127,57 @@ async fn many_requests_needing_a_refresh_refresh_once_and_the_rotated_token_is_k
     assert_ne!(rotated, first_refresh, "the new refresh token was stored");
 }
 
+/// A request that waits out a long 5xx backoff can outlive the very token
+/// it has just renewed. Its second 401, after other answers came back,
+/// renews again; only a 401 at the renewed token's first use is a refused
+/// sign-in. (Found by the chaos soak: a service signed itself out and
+/// stranded its queue.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_outliving_the_token_it_renewed_renews_again_not_signed_out() {
+    let emu = emulator(MIB).await;
+    let ttl = Duration::from_secs(2);
+    emu.set_token_ttl(ttl);
+    let tokens = sign_in(&emu).await;
+    let client = Client::new(ClientConfig {
+        api_base_url: emu.base_url(),
+        ims_base_url: emu.base_url(),
+        account_id: emu.account_id(),
+        credentials: Credentials::OAuth {
+            client_id: "postflow-desktop".into(),
+            client_secret: None,
+            tokens,
+        },
+        token_sink: Some(Arc::new(Kept::default())),
+        // Backoffs of about 1, 2, 4 s: past the renewed token's 2 s.
+        retry: postflow_frameio::RetryPolicy {
+            max_retries: 8,
+            min_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(4),
+        },
+    })
+    .unwrap();
+    client.me().await.unwrap();
+    tokio::time::sleep(ttl + Duration::from_millis(100)).await; // expired now
+                                                                // Injected after the token check: the expired token's 401 comes first
+                                                                // (renewed), then three 503s outlast the renewed token.
+    emu.faults().fail_api("me", 3, 503);
+    let unauthorized = emu.stats().unauthorized;
+    let started = std::time::Instant::now();
+    client
+        .me()
+        .await
+        .expect("a second renewal, not a refused sign-in");
+    assert!(
+        emu.stats().unauthorized > unauthorized,
+        "no 401 after the 503s: the test proves nothing"
+    );
+    assert!(
+        started.elapsed() > ttl,
+        "the request did not outlive the renewed token ({:?}): the test proves nothing",
+        started.elapsed()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_refresh_signs_out_clearly_and_stays_signed_out() {
     let emu = emulator(MIB).await;
