@@ -147,6 +147,14 @@ pub fn tray_model(snapshot: &Snapshot, recent: &[ItemView], lang: Language) -> T
             if snapshot.throughput_bps > 0 {
                 line.push_str(&format!(" · {}", speed(snapshot.throughput_bps, fr)));
             }
+            // A cap (the setting, or the timetable now) explains a slow speed.
+            if let Some(cap) = snapshot.bandwidth.cap_bytes_per_sec {
+                line.push_str(&format!(
+                    " · {} {}",
+                    pick(fr, "capped at", "limité à"),
+                    speed(cap, fr)
+                ));
+            }
             if snapshot.attention > 0 {
                 line.push_str(&format!(" · {}", attention(snapshot.attention, fr)));
             }
@@ -351,6 +359,20 @@ mod tests {
             "Envoi de 2 sur 5 · 41 % · 38 Mo/s · 1 rendu à traiter"
         );
         assert_eq!(t.pause_or_resume, "Mettre en pause");
+        // The bandwidth cap in force says why it is no faster.
+        s.attention = 0;
+        s.bandwidth.cap_bytes_per_sec = Some(2_500_000);
+        s.throughput_bps = 2_400_000;
+        let t = tray_model(&s, &[], Language::En);
+        assert_eq!(
+            t.status,
+            "Uploading 2 of 5 · 41 % · 2.4 MB/s · capped at 2.5 MB/s"
+        );
+        let t = tray_model(&s, &[], Language::Fr);
+        assert_eq!(
+            t.status,
+            "Envoi de 2 sur 5 · 41 % · 2,4 Mo/s · limité à 2,5 Mo/s"
+        );
     }
 
     #[test]
