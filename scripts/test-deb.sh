@@ -8,8 +8,8 @@
 # /usr/bin/postflow, and the systemd unit /usr/lib/systemd/system/postflow.service
 # (what `postflow service install --system --print --packaged` prints,
 # verified and scored by systemd-analyze, disabled, its user created by the
-# postinst). systemd is not PID 1 on the CI machine: the unit is not started
-# here (tests/service_unit.rs starts its command line as the user).
+# postinst). The packaged unit is not started here; tests/service_unit.rs
+# starts the unit install writes under systemd as PID 1 in a container.
 # The package is removed afterwards.
 #
 #   scripts/test-deb.sh [--debug]   (test.sh passes --debug: same package,
