@@ -1,7 +1,8 @@
 // 6. The French UI shows French text on every view.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launch, openPage, startDemo, until, rowStatus, originOf } from "./lib.mjs";
+import { join } from "node:path";
+import { launch, openPage, startDemo, until, rowStatus, originOf, screenshotDir } from "./lib.mjs";
 
 // Words of the English UI that must not show in French (whole words).
 const ENGLISH = [
@@ -58,6 +59,25 @@ test("every view reads in French", async () => {
     assert.ok(text.includes("Sur ce poste") && text.includes("Dans Frame.io"), text);
     assert.deepEqual(englishIn(text), [], `the detail shows English:\n${text}`);
     assert.deepEqual(errors, []);
+
+    // The pause menu, until a time of day, in the dark: French, and the
+    // header says until when.
+    // (The native time field is drawn in the browser's own locale, not the
+    // page's: this headless Chromium shows it 12-hour whatever its flags.)
+    const { page: dark, context } = await openPage(browser, demo.url, { dark: true, width: 1100, height: 640 });
+    const pauseFor = dark.locator("[data-testid=pause-for]");
+    await pauseFor.waitFor();
+    assert.ok((await pauseFor.innerText()).includes("En pause pendant…"), await pauseFor.innerText());
+    await pauseFor.selectOption("time");
+    const time = dark.locator("[data-testid=pause-until-time]");
+    await time.fill("23:45");
+    const header = await dark.locator("header").innerText();
+    assert.deepEqual(englishIn(header), [], `the pause menu shows English:\n${header}`);
+    await dark.screenshot({ path: join(screenshotDir(), "pause-until-fr-dark.png") });
+    await time.press("Enter");
+    await dark.getByRole("button", { name: "Reprendre" }).waitFor();
+    assert.match(await dark.locator("[data-testid=service-state]").innerText(), /En pause jusqu’à 23:45/);
+    await context.close();
   } finally {
     await browser.close();
     await demo.stop();

@@ -96,6 +96,7 @@ export const en = {
   inFrameio: (done: number, total: number) => `${done} of ${total} in Frame.io`,
   stage: "Stage",
   uploadedBy: "Uploaded by",
+  uploadedByLine: (who: string) => `Uploaded by: ${who}`,
   thisWorkstation: (name: string) => `this workstation (${name})`,
   anotherWorkstation: "another workstation",
   waitingFor: (who: string | null, secs: number) =>

@@ -92,6 +92,8 @@ export const fr: Messages = {
   inFrameio: (done: number, total: number) => `${done} sur ${total} dans Frame.io`,
   stage: "Étape",
   uploadedBy: "Envoyé par",
+  // La typographie française : une espace avant le deux-points.
+  uploadedByLine: (who: string) => `Envoyé par : ${who}`,
   thisWorkstation: (name: string) => `ce poste (${name})`,
   anotherWorkstation: "un autre poste",
   waitingFor: (who: string | null, secs: number) =>

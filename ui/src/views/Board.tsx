@@ -322,7 +322,7 @@ const ItemRow = memo(function ItemRow({ item, store, actions }: { item: ItemView
         )}
         {uploader && (
           <span className="muted">
-            {t.uploadedBy}: {uploader}
+            {t.uploadedByLine(uploader)}
           </span>
         )}
         {item.view_url && (
