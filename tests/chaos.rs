@@ -1509,12 +1509,12 @@ fn table(
 /// Found by the full soak (seed 1796181283140671924): the workstation
 /// killed for good was SIGKILLed after the last part of a small render was
 /// stored and before it stacked and told it; the survivors found the file
-/// complete ("already in Frame.io") and nobody ever told the team. The
-/// render is in Frame.io once, but its Discord message is lost for good.
-/// ARCHITECTURE.md lists this as left to do ("a workstation that dies
-/// after its last part but before stacking and telling the team leaves the
-/// file complete but unstacked and untold"). Made deterministic here: the
-/// upload status route is held back so A dies with every part stored.
+/// complete ("already in Frame.io") and nobody ever told the team. A later
+/// full soak (seed 1796192104851977815) told such a render three times:
+/// both survivors finished it at once, and its uploader, restarted, told
+/// it too. Made deterministic here: the upload status route is held back
+/// so A dies with every part stored; B and C start together and race to
+/// finish it; A comes back afterwards. The team is told once.
 #[test]
 fn a_render_completed_by_a_workstation_that_died_before_telling_is_told_once() {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -1533,7 +1533,7 @@ fn a_render_completed_by_a_workstation_that_died_before_telling_is_told_once() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("BY_SHOT");
     std::fs::create_dir_all(&root).unwrap();
-    let fleet: Vec<Workstation> = ["WS-A", "WS-B"]
+    let fleet: Vec<Workstation> = ["WS-A", "WS-B", "WS-C"]
         .iter()
         .map(|name| {
             let home = dir.path().join(name);
@@ -1593,23 +1593,38 @@ fn a_render_completed_by_a_workstation_that_died_before_telling_is_told_once() {
     }
     fleet[0].kill();
     emu.faults().clear();
-    // B, the survivor, settles the render.
-    fleet[1].start();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let s = fleet[1].status();
-        let settled = s.as_ref().is_some_and(|s| {
-            count(s, "done") + count(s, "already_in_frameio") == 1
-                && s["discord"]["outbox"]["pending"].as_u64() == Some(0)
-        });
-        if settled {
-            break;
+    let settle = |ws: &Workstation| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let s = ws.status();
+            let settled = s.as_ref().is_some_and(|s| {
+                count(s, "done") + count(s, "already_in_frameio") == 1
+                    && s["discord"]["outbox"]["pending"].as_u64() == Some(0)
+            });
+            if settled {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} never settled: {s:?}",
+                ws.name
+            );
+            std::thread::sleep(Duration::from_millis(200));
         }
-        assert!(Instant::now() < deadline, "B never settled: {s:?}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    };
+    // B and C, the survivors, together: both find the file complete with
+    // A's note gone silent.
+    fleet[1].start();
+    fleet[2].start();
+    settle(&fleet[1]);
+    settle(&fleet[2]);
+    // A comes back, its item past the last part: it must not tell again.
+    fleet[0].start();
+    settle(&fleet[0]);
     std::thread::sleep(Duration::from_secs(3));
-    fleet[1].stop();
+    for ws in &mut fleet {
+        ws.stop();
+    }
     let copies: Vec<Remote> = walk(&emu).into_iter().filter(|r| r.name == name).collect();
     assert_eq!(copies.len(), 1, "in Frame.io once");
     let told = fake

@@ -46,6 +46,28 @@ const CLAIM_BEAT: &str = " · sign of life ";
 /// [`Engine::instance`]): workstation names may repeat, instance ids don't.
 const CLAIM_INSTANCE: &str = " · #";
 
+/// How a takeover mark begins: left for good on a file a survivor finished
+/// (stacked, told the team) for an uploader that stopped before, so that
+/// uploader, back from a crash, does not tell the team too. The finisher's
+/// name follows, then [`TAKEN_OVER_FOR`], the uploader's, then
+/// [`CLAIM_INSTANCE`] and the finisher's instance id.
+const TAKEN_OVER_PREFIX: &str = "PostFlow on ";
+const TAKEN_OVER_FOR: &str = " finished this upload for ";
+
+fn taken_over_text(finisher: &str, uploader: &str, instance: &str) -> String {
+    format!(
+        "{TAKEN_OVER_PREFIX}{finisher}{TAKEN_OVER_FOR}{uploader}, which stopped before telling the team{CLAIM_INSTANCE}{instance}"
+    )
+}
+
+/// (finisher, instance) of a takeover mark, if the comment is one.
+fn taken_over_by(comment: &Comment) -> Option<(String, String)> {
+    let rest = comment.text.as_deref()?.strip_prefix(TAKEN_OVER_PREFIX)?;
+    let (finisher, rest) = rest.split_once(TAKEN_OVER_FOR)?;
+    let (_, instance) = rest.rsplit_once(CLAIM_INSTANCE)?;
+    Some((finisher.to_string(), instance.to_string()))
+}
+
 fn claim_text(workstation: &str, instance: &str, beat: u64) -> String {
     format!("{CLAIM_PREFIX}{workstation}{CLAIM_BEAT}{beat}{CLAIM_INSTANCE}{instance}")
 }
@@ -192,13 +214,13 @@ impl Engine {
         }
     }
 
-    /// One beat on the claim notes of a complete file whose team notice is
-    /// still waiting (the batching window, Discord down): a note silent for
-    /// the takeover delay would make another workstation finish the file
-    /// and tell the team a second time. Every claim note on the file beats,
-    /// a dead uploader's too when this PostFlow finished its file: this
-    /// PostFlow is the one that will tell. Errors are logged at debug level:
-    /// a missed beat is only a later one.
+    /// One beat on this PostFlow's claim notes on a complete file whose team
+    /// notice is still waiting (the batching window, Discord down): a note
+    /// silent for the takeover delay would make another workstation finish
+    /// the file and tell the team a second time. (When this PostFlow
+    /// finished a dead uploader's file, the dead note was deleted and its
+    /// own bid is the file's note.) Errors are logged at debug level: a
+    /// missed beat is only a later one.
     pub async fn keep_claims_alive(&self, file_id: &str) {
         let comments = match self.client.comments(file_id).await {
             Ok(c) => c,
@@ -210,7 +232,8 @@ impl Engine {
                 return;
             }
         };
-        for c in comments.iter().filter(|c| claim_holder(c).is_some()) {
+        let mine = |c: &&Comment| claim_instance(c).as_deref() == Some(self.instance());
+        for c in comments.iter().filter(mine) {
             let Some(text) = c.text.as_deref().and_then(next_beat) else {
                 continue;
             };
@@ -258,30 +281,31 @@ impl Engine {
             Err(FrameioError::NotFound(_)) => return Ok(Status::Queued),
             Err(e) => return Err(e.into()),
         };
-        let claim = find_claim(&comments);
+        let claims = claims_oldest_first(&comments);
+        let mine = |c: &Comment| claim_instance(c).as_deref() == Some(self.instance());
         let finish_it = || Status::Stacking {
             folder_id: folder_id.to_string(),
             file_id: twin_id.to_string(),
             view_url: file.view_url.clone(),
         };
         if complete {
-            match claim {
+            match claims.first() {
                 // Complete and told (or uploaded by other means).
                 None => {
                     return Ok(Status::AlreadyInFrameio {
                         file_id: twin_id.to_string(),
                     })
                 }
-                // Ours, complete: this item's upload got that far before it
-                // failed. It goes on from stacking.
-                Some(c) if claim_instance(c).as_deref() == Some(self.instance()) => {
-                    return Ok(finish_it())
-                }
+                // Ours is the oldest note: this item's own upload got that
+                // far before it failed, or this PostFlow won the right to
+                // finish a dead uploader's file (below). It goes on from
+                // stacking.
+                Some(c) if mine(c) => return Ok(finish_it()),
                 // Another's, complete but not yet told: its uploader is
                 // stacking and telling, or died before; the silence decides.
                 Some(_) => {}
             }
-        } else if claim.and_then(claim_instance).as_deref() == Some(self.instance()) {
+        } else if claims.first().is_some_and(|c| mine(c)) {
             // Our own placeholder, left by an upload of this item that
             // failed (a failed item keeps no session): nobody is sending
             // it, since this item is not. Started over at once rather than
@@ -289,6 +313,8 @@ impl Engine {
             tracing::info!(file = %item.file_name, "a placeholder of ours left by a failed upload; starting over");
             return self.start_over_without(twin_id).await;
         }
+        // The note watched: the oldest, its uploader's.
+        let claim = claims.first().copied();
         let holder = claim.and_then(claim_holder);
         let beat = claim.map(|c| {
             format!(
@@ -302,16 +328,82 @@ impl Engine {
             _ => now,
         };
         let silent_ms = now - seen_at;
-        if complete && silent_ms >= millis(self.config.takeover_after) {
+        let silent = silent_ms >= millis(self.config.takeover_after);
+        let deferring = || Status::Deferring {
+            folder_id: folder_id.to_string(),
+            file_id: twin_id.to_string(),
+            holder: holder.clone(),
+            beat: beat.clone(),
+            seen_at,
+            next_check_at: now + millis(self.config.sign_of_life_every).max(1),
+        };
+        if complete {
+            // Ours among the later notes: a bid to finish it for a silent
+            // uploader, made at an earlier look.
+            let bids: Vec<&Comment> = claims.iter().skip(1).copied().collect();
+            let my_bids: Vec<&Comment> = bids.iter().copied().filter(|c| mine(c)).collect();
+            if !silent {
+                // Alive after all (or never silent): any bid is withdrawn.
+                for bid in my_bids {
+                    self.withdraw(bid).await;
+                }
+                return Ok(deferring());
+            }
+            if my_bids.is_empty() {
+                // Silent for the delay: bid to finish it. Several survivors
+                // may bid at once; the next look, a beat later, decides
+                // between the bids then visible, by the same rule for all.
+                tracing::info!(
+                    file = %item.file_name,
+                    holder = holder.as_deref().unwrap_or("an unknown workstation"),
+                    "the workstation that uploaded this file went silent before telling the team; bidding to finish it"
+                );
+                self.client
+                    .create_comment(
+                        twin_id,
+                        &claim_text(&self.config.workstation, self.instance(), 1),
+                    )
+                    .await?;
+                return Ok(deferring());
+            }
+            // The oldest bid wins (creation time, then id: the same answer
+            // on every workstation); a bid made after a winner decided is
+            // younger than the winner's, so it loses.
+            let winner = bids.first().copied().filter(|c| mine(c));
+            if winner.is_none() {
+                for bid in my_bids {
+                    self.withdraw(bid).await;
+                }
+                return Ok(deferring());
+            }
             tracing::warn!(
                 file = %item.file_name,
                 holder = holder.as_deref().unwrap_or("an unknown workstation"),
                 silent_s = silent_ms / 1000,
                 "the workstation that uploaded this file stopped before stacking it and telling the team; finishing for it"
             );
+            // A mark for good, so the uploader, should it come back, does
+            // not tell the team too; then the silent note goes, and our bid
+            // is the file's note until the team is told.
+            self.client
+                .create_comment(
+                    twin_id,
+                    &taken_over_text(
+                        &self.config.workstation,
+                        holder.as_deref().unwrap_or("another workstation"),
+                        self.instance(),
+                    ),
+                )
+                .await?;
+            if let Some(old) = claim {
+                match self.client.delete_comment(&old.id).await {
+                    Ok(()) | Err(FrameioError::NotFound(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
             return Ok(finish_it());
         }
-        if silent_ms >= millis(self.config.takeover_after) {
+        if silent {
             tracing::warn!(
                 file = %item.file_name,
                 holder = holder.as_deref().unwrap_or("an unknown workstation"),
@@ -320,15 +412,72 @@ impl Engine {
             );
             return self.start_over_without(twin_id).await;
         }
-        Ok(Status::Deferring {
-            folder_id: folder_id.to_string(),
-            file_id: twin_id.to_string(),
-            holder,
-            beat,
-            seen_at,
-            next_check_at: now + millis(self.config.sign_of_life_every).max(1),
-        })
+        Ok(deferring())
     }
+
+    /// Deletes a bid of ours that lost (logged: a bid left is only older
+    /// than later ones, and deleted with every note once the file is told).
+    async fn withdraw(&self, bid: &Comment) {
+        match self.client.delete_comment(&bid.id).await {
+            Ok(()) | Err(FrameioError::NotFound(_)) => {}
+            Err(e) => tracing::debug!("cannot withdraw a bid to finish an upload: {e}"),
+        }
+    }
+
+    /// Who took over the telling of `file_id`, if another workstation did:
+    /// a note of another PostFlow on the file and none of ours (the one
+    /// that finished it for us deleted ours). The notifier asks before
+    /// sending an upload's notice, so a workstation back from a crash does
+    /// not tell the team a second time. An error answers `None` (tell).
+    ///
+    /// Our note, when there, beats first: a survivor deciding to finish
+    /// the file after that sees this PostFlow alive and withdraws; one that
+    /// decided just before has deleted the note, the beat finds it gone,
+    /// and this notice is the one not sent.
+    pub async fn told_by_another(&self, file_id: &str) -> Option<String> {
+        let comments = self.client.comments(file_id).await.ok()?;
+        if let Some((finisher, _)) = comments
+            .iter()
+            .filter_map(taken_over_by)
+            .find(|(_, instance)| instance != self.instance())
+        {
+            return Some(finisher);
+        }
+        let claims = claims_oldest_first(&comments);
+        let another = || {
+            claims
+                .iter()
+                .find(|c| claim_instance(c).as_deref() != Some(self.instance()))
+                .and_then(|c| claim_holder(c))
+                .or_else(|| Some("another workstation".to_string()))
+        };
+        let ours = claims
+            .iter()
+            .find(|c| claim_instance(c).as_deref() == Some(self.instance()));
+        match ours {
+            Some(note) => {
+                let text = note.text.as_deref().and_then(next_beat)?;
+                match self.client.update_comment(&note.id, &text).await {
+                    Err(FrameioError::NotFound(_)) => another(),
+                    _ => None,
+                }
+            }
+            None if claims.is_empty() => None,
+            None => another(),
+        }
+    }
+}
+
+/// The claim notes on a file, oldest first (creation time, then id).
+fn claims_oldest_first(comments: &[Comment]) -> Vec<&Comment> {
+    let mut claims: Vec<&Comment> = comments
+        .iter()
+        .filter(|c| claim_holder(c).is_some())
+        .collect();
+    claims.sort_by(|a, b| {
+        (a.created_at.as_deref(), a.id.as_str()).cmp(&(b.created_at.as_deref(), b.id.as_str()))
+    });
+    claims
 }
 
 fn millis(d: Duration) -> i64 {
@@ -371,5 +520,12 @@ mod tests {
             "the next beat keeps the workstation and the instance"
         );
         assert_eq!(next_beat("Looks great · sign of life"), None);
+        let mark = comment(&taken_over_text("WS-2", "WS-3 · grading", "9b1c"));
+        assert_eq!(
+            taken_over_by(&mark),
+            Some(("WS-2".to_string(), "9b1c".to_string()))
+        );
+        assert_eq!(claim_holder(&mark), None, "a mark is not a claim");
+        assert_eq!(taken_over_by(&note), None);
     }
 }

@@ -517,6 +517,14 @@ async fn run_with(
             settings.discord.clone(),
             secrets.clone(),
         )
+        // Taken over while this workstation was down: not told twice.
+        .unless_taken_over({
+            let engine = engine.clone();
+            move |file| {
+                let engine = engine.clone();
+                Box::pin(async move { engine.told_by_another(&file).await })
+            }
+        })
         // Told: the claim notes on those files have done their work.
         .on_uploads_told(move |files| {
             let engine = told.clone();

@@ -101,7 +101,15 @@ pub struct Notifier {
     /// Called with the Frame.io file ids of uploads once the team has been
     /// told of them (the engine then deletes their claim notes).
     told: Option<Arc<dyn Fn(Vec<String>) + Send + Sync>>,
+    /// Asked of each upload's Frame.io file before its notice goes out:
+    /// the workstation that took the telling over, if another did.
+    taken_over: Option<Arc<TakenOver>>,
 }
+
+/// See [`Notifier::unless_taken_over`].
+type TakenOver = dyn Fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<String>> + Send>>
+    + Send
+    + Sync;
 
 /// The webhook in use and what Discord last said of it.
 enum Hook {
@@ -127,7 +135,58 @@ impl Notifier {
             source,
             api_base: None,
             told: None,
+            taken_over: None,
         }
+    }
+
+    /// Before an upload's notice goes out, `check(file_id)` names the
+    /// workstation that finished that upload for this one (a survivor
+    /// that took over while this one was down), if any: the notice is then
+    /// set aside, not sent twice.
+    pub fn unless_taken_over(
+        mut self,
+        check: impl Fn(
+                String,
+            )
+                -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<String>> + Send>>
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self {
+        self.taken_over = Some(Arc::new(check));
+        self
+    }
+
+    /// `pending` without the upload notices another workstation took over
+    /// (set aside in the outbox, with who).
+    async fn without_taken_over(&self, pending: Vec<OutboxEntry>) -> Vec<OutboxEntry> {
+        let Some(check) = &self.taken_over else {
+            return pending;
+        };
+        let mut kept = Vec::with_capacity(pending.len());
+        for entry in pending {
+            if let Some(file) = files_of(&self.queue, std::iter::once(&entry)).pop() {
+                if let Some(by) = check(file.clone()).await {
+                    tracing::info!(
+                        key = %entry.key,
+                        "{by} finished this upload while this workstation was down and tells the team; not telling it twice"
+                    );
+                    let _ = self.queue.give_up_notices(
+                        &[entry.id],
+                        &format!("told by {by}, which finished this upload"),
+                    );
+                    // Our notes on the file (made by this upload's resumed
+                    // beats) go as after a telling: left, they would make
+                    // a later workstation finish and tell it again.
+                    if let Some(told) = &self.told {
+                        told(vec![file]);
+                    }
+                    continue;
+                }
+            }
+            kept.push(entry);
+        }
+        kept
     }
 
     /// `told(file_ids)` after each message that told the team of uploads.
@@ -181,6 +240,13 @@ impl Notifier {
         let age = Duration::from_millis((now_ms() - oldest.created_at).max(0) as u64);
         if age < window {
             return window - age;
+        }
+        if self.webhook(hook).is_none() {
+            return RECHECK_WEBHOOK;
+        }
+        let pending = self.without_taken_over(pending).await;
+        if pending.is_empty() {
+            return Duration::ZERO;
         }
         let Some(webhook) = self.webhook(hook) else {
             return RECHECK_WEBHOOK;
