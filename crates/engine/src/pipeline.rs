@@ -82,6 +82,10 @@ impl Engine {
             let from = item.status.kind();
             let next = match self.step(&item, resumed).await {
                 Ok(next) => next,
+                Err(error @ StepError::LocalChanged(_)) => {
+                    self.withdraw_placeholders(id, &item).await;
+                    return self.fail(&item, error);
+                }
                 Err(error) => return self.fail(&item, error),
             };
             resumed = false;
@@ -668,6 +672,48 @@ impl Engine {
                 StepError::StartOver("the shot folder is gone from Frame.io")
             }
             (e, _) => StepError::Frameio(e),
+        }
+    }
+
+    /// The render this item was sending changed or went away, so the item
+    /// is cancelled (new content comes as an item of its own): a
+    /// placeholder it made can never be completed and would stay in
+    /// Frame.io, incomplete, beside the real copy. Deleted here: the one its
+    /// session names (as last written: an expiry restart makes a new one),
+    /// and, for an upload that failed before (a failed item keeps no
+    /// session), an incomplete file of this name and the old size carrying
+    /// this PostFlow's claim note. Found by the full chaos soak (a render
+    /// rewritten while its upload links expired left such a stray).
+    async fn withdraw_placeholders(&self, id: i64, item: &Item) {
+        if let Ok(Some(current)) = self.queue.get(id) {
+            if let Status::Uploading {
+                session: Some(session),
+                ..
+            } = &current.status
+            {
+                self.delete_quietly(&session.file_id).await;
+            }
+        }
+        let Some(shot) = &item.shot else { return };
+        let Some(folder_id) = self.client.known_path(
+            &Folders(&self.queue),
+            &self.config.project_root_folder_id,
+            &self.folder_path(shot),
+        ) else {
+            return;
+        };
+        let Ok(files) = self.client.files_in_folder(&folder_id).await else {
+            return;
+        };
+        for f in files.iter().filter(|f| {
+            f.asset.name == item.file_name
+                && f.asset.file_size == Some(item.size)
+                && f.asset.status.as_deref() == Some("created")
+        }) {
+            if self.is_claimed_by_us(&f.asset.id).await {
+                tracing::info!(file = %item.file_name, "withdrawing the incomplete upload of a render that changed");
+                self.delete_quietly(&f.asset.id).await;
+            }
         }
     }
 

@@ -243,6 +243,16 @@ impl Engine {
         }
     }
 
+    /// Whether a claim note of this PostFlow is on `file_id` (an error
+    /// answers no: nothing is deleted on a guess).
+    pub(crate) async fn is_claimed_by_us(&self, file_id: &str) -> bool {
+        self.client.comments(file_id).await.is_ok_and(|comments| {
+            comments
+                .iter()
+                .any(|c| claim_instance(c).as_deref() == Some(self.instance()))
+        })
+    }
+
     /// Deletes the placeholder `twin_id` (gone already is as good) and
     /// sends the item back to the queue to start over.
     async fn start_over_without(&self, twin_id: &str) -> Result<Status, StepError> {

@@ -799,3 +799,53 @@ async fn an_upload_that_failed_is_retried_at_once_not_after_the_takeover_delay()
         "no claim note left on the file"
     );
 }
+
+/// A render rewritten (at another size) after its upload failed: the item
+/// is cancelled, its new content comes as an item of its own, and the
+/// failed upload's placeholder, which can never be completed, is deleted,
+/// not left incomplete beside the real copy. (Found by the full chaos
+/// soak: a stray incomplete copy of a rewritten render.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_render_changed_after_a_failed_upload_leaves_no_incomplete_copy() {
+    let emu = emulator().await;
+    let rig = rig();
+    let engine = engine_with(&rig, &rig.db, &emu, client(&emu, None), |c| {
+        c.takeover_after = Duration::from_secs(600);
+        c.sign_of_life_every = Duration::from_millis(50);
+        // Long enough to rewrite the render before the retry.
+        c.retry_base = Duration::from_secs(2);
+    });
+    emu.faults().fail_part(1, 11, 503);
+    let name = "SC46_CHANGED_0010_V001.mov";
+    let (rel, size, mtime) = render(&rig.root, name, 900_000, 46);
+    engine.mark_ready(&rel, size, mtime).unwrap().unwrap();
+    run_until(&engine, Duration::from_secs(20), |q| {
+        count(q, StatusKind::Failed) == 1
+    })
+    .await;
+    let path = ["SCENES", "SC46", "CHANGED_0010"];
+    assert_eq!(
+        emu.files_named(&path, name).len(),
+        1,
+        "the failed upload's placeholder is there"
+    );
+    // Re-rendered, longer, before the retry.
+    std::thread::sleep(Duration::from_millis(20));
+    let (_, size2, mtime2) = render(&rig.root, name, 950_000, 47);
+    run_until(&engine, Duration::from_secs(20), |q| {
+        count(q, StatusKind::Cancelled) == 1
+    })
+    .await;
+    assert!(
+        emu.files_named(&path, name).is_empty(),
+        "the placeholder of the old content is deleted: {:?}",
+        emu.files_named(&path, name)
+    );
+    // The new content, as the watcher reports it: uploaded once.
+    engine.mark_ready(&rel, size2, mtime2).unwrap().unwrap();
+    run_until(&engine, Duration::from_secs(20), |q| {
+        count(q, StatusKind::Done) == 1
+    })
+    .await;
+    assert_uploaded_once_at_its_shot(&emu, &rig.root, &rel);
+}

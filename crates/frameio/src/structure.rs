@@ -178,6 +178,17 @@ impl Client {
         ))
     }
 
+    /// The remembered id of the folder at `path`, without asking Frame.io
+    /// (`None`: never walked, or forgotten).
+    pub fn known_path(
+        &self,
+        cache: &dyn FolderCache,
+        root_id: &str,
+        path: &[&str],
+    ) -> Option<String> {
+        cache.get(&cache_key(root_id, path))
+    }
+
     /// Forgets a cached path (its folder id turned out to be gone).
     pub fn forget_path(&self, cache: &dyn FolderCache, root_id: &str, path: &[&str]) {
         for d in 1..=path.len() {
