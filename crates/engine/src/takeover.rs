@@ -214,6 +214,12 @@ impl Engine {
         }
     }
 
+    /// Deletes the claim notes on a file whose upload the team has been
+    /// told of; an error is returned for the caller to retry.
+    pub async fn try_release_claims(&self, file_id: &str) -> Result<(), FrameioError> {
+        release_claim(&self.client, file_id).await
+    }
+
     /// One beat on this PostFlow's claim notes on a complete file whose team
     /// notice is still waiting (the batching window, Discord down): a note
     /// silent for the takeover delay would make another workstation finish

@@ -510,7 +510,6 @@ async fn run_with(
     let (stopping, stopped) = tokio::sync::watch::channel(false);
     let notifier = settings.discord.enabled.then(|| {
         let mut stopped = stopped.clone();
-        let told = engine.clone();
         let notifier = Notifier::new(
             queue.clone(),
             control.clone(),
@@ -524,19 +523,40 @@ async fn run_with(
                 let engine = engine.clone();
                 Box::pin(async move { engine.told_by_another(&file).await })
             }
-        })
-        // Told: the claim notes on those files have done their work.
-        .on_uploads_told(move |files| {
-            let engine = told.clone();
-            tokio::spawn(async move {
-                for file in files {
-                    engine.release_claims(&file).await;
-                }
-            });
         });
         tokio::spawn(notifier.run(async move {
             let _ = stopped.wait_for(|s| *s).await;
         }))
+    });
+    // The claim notes of told uploads go (a durable list: what a crash
+    // left is deleted at the next start).
+    let releaser = settings.discord.enabled.then(|| {
+        let (queue, engine) = (queue.clone(), engine.clone());
+        tokio::spawn(async move {
+            loop {
+                match queue.pending_notices(notifier::CLAIM_RELEASE_CHANNEL, 100) {
+                    Ok(pending) => {
+                        for entry in pending {
+                            match engine.try_release_claims(&entry.payload).await {
+                                Ok(()) => {
+                                    let _ = queue.mark_notices_sent(&[entry.id]);
+                                }
+                                Err(e) => {
+                                    tracing::warn!(
+                                        file_id = %entry.payload,
+                                        "cannot delete the claim note of a told upload (retried): {e}"
+                                    );
+                                    let _ = queue.note_notice_failure(&[entry.id], &e.to_string());
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!("cannot read the claim notes to delete: {e}"),
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        })
     });
     // The claim notes of uploads whose notice is still waiting keep
     // beating: silent for the takeover delay, another workstation would
@@ -563,8 +583,8 @@ async fn run_with(
     if let Some(notifier) = notifier {
         let _ = tokio::time::timeout(Duration::from_secs(10), notifier).await;
     }
-    if let Some(keeper) = keeper {
-        keeper.abort();
+    for task in [keeper, releaser].into_iter().flatten() {
+        task.abort();
     }
     rescans.abort();
     let _ = rescans.await;

@@ -61,6 +61,11 @@ fn files_of<'a>(queue: &Queue, entries: impl Iterator<Item = &'a OutboxEntry>) -
         .collect()
 }
 
+/// The queue outbox's channel of Frame.io files whose claim notes are to
+/// be deleted (their uploads told); key `release:<file id>`, payload the
+/// file id. Sent once the notes are gone.
+pub const CLAIM_RELEASE_CHANNEL: &str = "frameio-claim-release";
+
 /// Notices read per look by [`untold_uploads`]: far more than a facility
 /// renders within a takeover delay.
 const UNTOLD_LOOK: usize = 10_000;
@@ -98,9 +103,6 @@ pub struct Notifier {
     /// Test-only: a loopback fake Discord instead of discord.com. Unset,
     /// the `POSTFLOW_DISCORD_API_BASE` override applies, as everywhere.
     api_base: Option<String>,
-    /// Called with the Frame.io file ids of uploads once the team has been
-    /// told of them (the engine then deletes their claim notes).
-    told: Option<Arc<dyn Fn(Vec<String>) + Send + Sync>>,
     /// Asked of each upload's Frame.io file before its notice goes out:
     /// the workstation that took the telling over, if another did.
     taken_over: Option<Arc<TakenOver>>,
@@ -134,7 +136,6 @@ impl Notifier {
             settings,
             source,
             api_base: None,
-            told: None,
             taken_over: None,
         }
     }
@@ -178,9 +179,7 @@ impl Notifier {
                     // Our notes on the file (made by this upload's resumed
                     // beats) go as after a telling: left, they would make
                     // a later workstation finish and tell it again.
-                    if let Some(told) = &self.told {
-                        told(vec![file]);
-                    }
+                    self.release_later(vec![file]);
                     continue;
                 }
             }
@@ -189,10 +188,21 @@ impl Notifier {
         kept
     }
 
-    /// `told(file_ids)` after each message that told the team of uploads.
-    pub fn on_uploads_told(mut self, told: impl Fn(Vec<String>) + Send + Sync + 'static) -> Self {
-        self.told = Some(Arc::new(told));
-        self
+    /// The claim notes on `files` are to go: their uploads are told (or
+    /// told by another). Written to the outbox's release channel, which
+    /// the service works through (`CLAIM_RELEASE_CHANNEL`), so a crash
+    /// between telling and deleting leaves them to delete at the next
+    /// start: a note left on a told file would make another workstation
+    /// finish it and tell it again (seen in the full chaos soak).
+    fn release_later(&self, files: Vec<String>) {
+        for file in files {
+            if let Err(e) =
+                self.queue
+                    .enqueue_notice(CLAIM_RELEASE_CHANNEL, &format!("release:{file}"), &file)
+            {
+                tracing::warn!(file, "cannot record the claim note to delete: {e}");
+            }
+        }
     }
 
     /// The Frame.io files of the upload notices among `ids`.
@@ -263,12 +273,7 @@ impl Notifier {
             if let Err(e) = self.queue.mark_notices_sent(&carried) {
                 tracing::error!("Discord accepted a message but the outbox cannot record it: {e}");
             }
-            if let Some(told) = &self.told {
-                let files = self.uploaded_files(&pending, &carried);
-                if !files.is_empty() {
-                    told(files);
-                }
-            }
+            self.release_later(self.uploaded_files(&pending, &carried));
         }
         match failure {
             Some((e, carried)) => self.failed(e, &carried, hook, backoff),
