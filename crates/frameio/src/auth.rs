@@ -285,6 +285,11 @@ impl Auth {
             };
             // The rotated refresh token must be kept, or the next start is
             // signed out. Failing to store it is loud but not fatal now.
+            // Assumed (GitGuardian's Adobe refresh-token page, citing
+            // Adobe's IMS docs): IMS revokes a refresh token once used, so a
+            // crash between IMS's answer and this write signs the
+            // workstation out (seen once in the full chaos soak, see
+            // docs/benchmarks.md); the window is this one keychain write.
             if let Err(e) = sink.store(&tokens) {
                 tracing::error!("cannot store the renewed Frame.io sign-in: {e}");
             }
