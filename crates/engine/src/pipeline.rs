@@ -369,7 +369,7 @@ impl Engine {
                 self.announce(item, view_url.clone(), stacked_onto.clone(), *rerender)?;
                 // With no team channel, told now: the claim notes have done
                 // their work. With one, once the message is sent (the
-                // notifier calls `release_claims`): a workstation that dies
+                // service's durable release list): a workstation that dies
                 // with the notice still in its outbox leaves the note, and
                 // a survivor tells the team.
                 if !self.config.team_notices {

@@ -143,8 +143,8 @@ pub(crate) async fn release_claim(client: &Client, file_id: &str) -> Result<(), 
         Err(FrameioError::NotFound(_)) => return Ok(()),
         Err(e) => return Err(e),
     };
-    // Every claim note: ours, or a dead uploader's whose file this
-    // PostFlow finished and told.
+    // Every claim note: ours, and any left beside it (a lost bid whose
+    // withdrawal failed).
     for c in comments.iter().filter(|c| claim_holder(c).is_some()) {
         match client.delete_comment(&c.id).await {
             Ok(()) | Err(FrameioError::NotFound(_)) => {}
@@ -201,23 +201,16 @@ async fn beat(
 }
 
 impl Engine {
-    /// Deletes the claim notes on a file whose upload the team has now been
-    /// told of (the Discord notifier calls it once the message is sent).
-    /// A failure is logged: the note left makes a workstation that meets
-    /// the file tell it again after the takeover delay, rarely.
-    pub async fn release_claims(&self, file_id: &str) {
-        if let Err(e) = release_claim(&self.client, file_id).await {
-            tracing::warn!(
-                file_id,
-                "cannot delete the claim note of a told upload: {e}"
-            );
-        }
+    /// Deletes the claim notes on a file whose upload the team has been
+    /// told of (the service works through its durable list of them); an
+    /// error is returned for the caller to retry.
+    pub async fn release_claims(&self, file_id: &str) -> Result<(), FrameioError> {
+        release_claim(&self.client, file_id).await
     }
 
-    /// Deletes the claim notes on a file whose upload the team has been
-    /// told of; an error is returned for the caller to retry.
-    pub async fn try_release_claims(&self, file_id: &str) -> Result<(), FrameioError> {
-        release_claim(&self.client, file_id).await
+    /// Whether `comment` is a claim note (or bid) of this PostFlow.
+    fn is_ours(&self, comment: &Comment) -> bool {
+        claim_instance(comment).as_deref() == Some(self.instance())
     }
 
     /// One beat on this PostFlow's claim notes on a complete file whose team
@@ -238,8 +231,7 @@ impl Engine {
                 return;
             }
         };
-        let mine = |c: &&Comment| claim_instance(c).as_deref() == Some(self.instance());
-        for c in comments.iter().filter(mine) {
+        for c in comments.iter().filter(|c| self.is_ours(c)) {
             let Some(text) = c.text.as_deref().and_then(next_beat) else {
                 continue;
             };
@@ -252,11 +244,10 @@ impl Engine {
     /// Whether a claim note of this PostFlow is on `file_id` (an error
     /// answers no: nothing is deleted on a guess).
     pub(crate) async fn is_claimed_by_us(&self, file_id: &str) -> bool {
-        self.client.comments(file_id).await.is_ok_and(|comments| {
-            comments
-                .iter()
-                .any(|c| claim_instance(c).as_deref() == Some(self.instance()))
-        })
+        self.client
+            .comments(file_id)
+            .await
+            .is_ok_and(|comments| comments.iter().any(|c| self.is_ours(c)))
     }
 
     /// Deletes the placeholder `twin_id` (gone already is as good) and
@@ -298,7 +289,6 @@ impl Engine {
             Err(e) => return Err(e.into()),
         };
         let claims = claims_oldest_first(&comments);
-        let mine = |c: &Comment| claim_instance(c).as_deref() == Some(self.instance());
         let finish_it = || Status::Stacking {
             folder_id: folder_id.to_string(),
             file_id: twin_id.to_string(),
@@ -316,12 +306,12 @@ impl Engine {
                 // far before it failed, or this PostFlow won the right to
                 // finish a dead uploader's file (below). It goes on from
                 // stacking.
-                Some(c) if mine(c) => return Ok(finish_it()),
+                Some(c) if self.is_ours(c) => return Ok(finish_it()),
                 // Another's, complete but not yet told: its uploader is
                 // stacking and telling, or died before; the silence decides.
                 Some(_) => {}
             }
-        } else if claims.first().is_some_and(|c| mine(c)) {
+        } else if claims.first().is_some_and(|c| self.is_ours(c)) {
             // Our own placeholder, left by an upload of this item that
             // failed (a failed item keeps no session): nobody is sending
             // it, since this item is not. Started over at once rather than
@@ -357,7 +347,7 @@ impl Engine {
             // Ours among the later notes: a bid to finish it for a silent
             // uploader, made at an earlier look.
             let bids: Vec<&Comment> = claims.iter().skip(1).copied().collect();
-            let my_bids: Vec<&Comment> = bids.iter().copied().filter(|c| mine(c)).collect();
+            let my_bids: Vec<&Comment> = bids.iter().copied().filter(|c| self.is_ours(c)).collect();
             if !silent {
                 // Alive after all (or never silent): any bid is withdrawn.
                 for bid in my_bids {
@@ -385,7 +375,7 @@ impl Engine {
             // The oldest bid wins (creation time, then id: the same answer
             // on every workstation); a bid made after a winner decided is
             // younger than the winner's, so it loses.
-            let winner = bids.first().copied().filter(|c| mine(c));
+            let winner = bids.first().copied().filter(|c| self.is_ours(c));
             if winner.is_none() {
                 for bid in my_bids {
                     self.withdraw(bid).await;
@@ -463,13 +453,11 @@ impl Engine {
         let another = || {
             claims
                 .iter()
-                .find(|c| claim_instance(c).as_deref() != Some(self.instance()))
+                .find(|c| !self.is_ours(c))
                 .and_then(|c| claim_holder(c))
                 .or_else(|| Some("another workstation".to_string()))
         };
-        let ours = claims
-            .iter()
-            .find(|c| claim_instance(c).as_deref() == Some(self.instance()));
+        let ours = claims.iter().find(|c| self.is_ours(c));
         match ours {
             Some(note) => {
                 let text = note.text.as_deref().and_then(next_beat)?;

@@ -164,7 +164,7 @@ async fn notifier_told(engine: &Arc<Engine>) {
         .unwrap()
     {
         if let postflow_queue::Status::Done { file_id, .. } = item.status {
-            engine.release_claims(&file_id).await;
+            engine.release_claims(&file_id).await.unwrap();
         }
     }
 }

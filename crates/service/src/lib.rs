@@ -517,63 +517,28 @@ async fn run_with(
             secrets.clone(),
         )
         // Taken over while this workstation was down: not told twice.
-        .unless_taken_over({
-            let engine = engine.clone();
-            move |file| {
-                let engine = engine.clone();
-                Box::pin(async move { engine.told_by_another(&file).await })
-            }
-        });
+        .with_engine(engine.clone());
         tokio::spawn(notifier.run(async move {
             let _ = stopped.wait_for(|s| *s).await;
         }))
     });
-    // The claim notes of told uploads go (a durable list: what a crash
-    // left is deleted at the next start).
-    let releaser = settings.discord.enabled.then(|| {
-        let (queue, engine) = (queue.clone(), engine.clone());
-        tokio::spawn(async move {
-            loop {
-                match queue.pending_notices(notifier::CLAIM_RELEASE_CHANNEL, 100) {
-                    Ok(pending) => {
-                        for entry in pending {
-                            match engine.try_release_claims(&entry.payload).await {
-                                Ok(()) => {
-                                    let _ = queue.mark_notices_sent(&[entry.id]);
-                                }
-                                Err(e) => {
-                                    tracing::warn!(
-                                        file_id = %entry.payload,
-                                        "cannot delete the claim note of a told upload (retried): {e}"
-                                    );
-                                    let _ = queue.note_notice_failure(&[entry.id], &e.to_string());
-                                    break;
-                                }
-                            }
-                        }
-                    }
-                    Err(e) => tracing::warn!("cannot read the claim notes to delete: {e}"),
-                }
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        })
-    });
-    // The claim notes of uploads whose notice is still waiting keep
-    // beating: silent for the takeover delay, another workstation would
-    // finish the file and tell the team a second time.
-    let keeper = settings.discord.enabled.then(|| {
-        let (queue, engine) = (queue.clone(), engine.clone());
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(sign_of_life_every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                for file in notifier::untold_uploads(&queue) {
-                    engine.keep_claims_alive(&file).await;
-                }
-            }
-        })
-    });
+    // The claim notes of told uploads go, through a durable list; those of
+    // uploads whose notice still waits keep beating.
+    let (releaser, keeper) = if settings.discord.enabled {
+        (
+            Some(tokio::spawn(notifier::release_told_claims(
+                queue.clone(),
+                engine.clone(),
+            ))),
+            Some(tokio::spawn(notifier::keep_untold_claims_alive(
+                queue.clone(),
+                engine.clone(),
+                sign_of_life_every,
+            ))),
+        )
+    } else {
+        (None, None)
+    };
 
     engine.clone().run(stop).await;
 

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use postflow_core::{Control, Event};
 use postflow_discord::{compose, compose_tracked, Disposition, Notice, Webhook};
-use postflow_engine::DISCORD_CHANNEL;
+use postflow_engine::{Engine, DISCORD_CHANNEL};
 use postflow_queue::{now_ms, OutboxEntry, Queue};
 use postflow_secrets::{DiscordWebhook, SecretStore};
 use postflow_settings::DiscordSettings;
@@ -73,13 +73,57 @@ const UNTOLD_LOOK: usize = 10_000;
 /// The Frame.io files of uploads whose team notice is still waiting to go
 /// out (within the batching window, or Discord down): their claim notes
 /// must keep beating until it has (see `Engine::keep_claims_alive`).
-pub fn untold_uploads(queue: &Queue) -> Vec<String> {
+fn untold_uploads(queue: &Queue) -> Vec<String> {
     match queue.pending_notices(DISCORD_CHANNEL, UNTOLD_LOOK) {
         Ok(pending) => files_of(queue, pending.iter()),
         Err(e) => {
             tracing::warn!("cannot read the Discord outbox: {e}");
             Vec::new()
         }
+    }
+}
+
+/// Keeps the claim notes of uploads whose notice is still waiting beating,
+/// every `every` (runs until aborted): silent for the takeover delay,
+/// another workstation would finish the file and tell the team a second
+/// time.
+pub async fn keep_untold_claims_alive(queue: Arc<Queue>, engine: Arc<Engine>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        for file in untold_uploads(&queue) {
+            engine.keep_claims_alive(&file).await;
+        }
+    }
+}
+
+/// Works through [`CLAIM_RELEASE_CHANNEL`] every second (runs until
+/// aborted): the claim notes of told uploads are deleted, and what a
+/// crash left is deleted at the next start. A failure is retried.
+pub async fn release_told_claims(queue: Arc<Queue>, engine: Arc<Engine>) {
+    loop {
+        match queue.pending_notices(CLAIM_RELEASE_CHANNEL, 100) {
+            Ok(pending) => {
+                for entry in pending {
+                    match engine.release_claims(&entry.payload).await {
+                        Ok(()) => {
+                            let _ = queue.mark_notices_sent(&[entry.id]);
+                        }
+                        Err(e) => {
+                            tracing::warn!(
+                                file_id = %entry.payload,
+                                "cannot delete the claim note of a told upload (retried): {e}"
+                            );
+                            let _ = queue.note_notice_failure(&[entry.id], &e.to_string());
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::warn!("cannot read the claim notes to delete: {e}"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 
@@ -103,15 +147,11 @@ pub struct Notifier {
     /// Test-only: a loopback fake Discord instead of discord.com. Unset,
     /// the `POSTFLOW_DISCORD_API_BASE` override applies, as everywhere.
     api_base: Option<String>,
-    /// Asked of each upload's Frame.io file before its notice goes out:
-    /// the workstation that took the telling over, if another did.
-    taken_over: Option<Arc<TakenOver>>,
+    /// The engine whose uploads the notices tell of: asked, before an
+    /// upload's notice goes out, whether another workstation took the
+    /// telling over (`Engine::told_by_another`).
+    engine: Option<Arc<Engine>>,
 }
-
-/// See [`Notifier::unless_taken_over`].
-type TakenOver = dyn Fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<String>> + Send>>
-    + Send
-    + Sync;
 
 /// The webhook in use and what Discord last said of it.
 enum Hook {
@@ -136,38 +176,29 @@ impl Notifier {
             settings,
             source,
             api_base: None,
-            taken_over: None,
+            engine: None,
         }
     }
 
-    /// Before an upload's notice goes out, `check(file_id)` names the
-    /// workstation that finished that upload for this one (a survivor
-    /// that took over while this one was down), if any: the notice is then
-    /// set aside, not sent twice.
-    pub fn unless_taken_over(
-        mut self,
-        check: impl Fn(
-                String,
-            )
-                -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<String>> + Send>>
-            + Send
-            + Sync
-            + 'static,
-    ) -> Self {
-        self.taken_over = Some(Arc::new(check));
+    /// Before an upload's notice goes out, `engine` says whether another
+    /// workstation finished that upload for this one (a survivor that took
+    /// over while this one was down): the notice is then set aside, not
+    /// sent twice.
+    pub fn with_engine(mut self, engine: Arc<Engine>) -> Self {
+        self.engine = Some(engine);
         self
     }
 
     /// `pending` without the upload notices another workstation took over
     /// (set aside in the outbox, with who).
     async fn without_taken_over(&self, pending: Vec<OutboxEntry>) -> Vec<OutboxEntry> {
-        let Some(check) = &self.taken_over else {
+        let Some(engine) = &self.engine else {
             return pending;
         };
         let mut kept = Vec::with_capacity(pending.len());
         for entry in pending {
             if let Some(file) = files_of(&self.queue, std::iter::once(&entry)).pop() {
-                if let Some(by) = check(file.clone()).await {
+                if let Some(by) = engine.told_by_another(&file).await {
                     tracing::info!(
                         key = %entry.key,
                         "{by} finished this upload while this workstation was down and tells the team; not telling it twice"
@@ -251,16 +282,13 @@ impl Notifier {
         if age < window {
             return window - age;
         }
-        if self.webhook(hook).is_none() {
+        let Some(webhook) = self.webhook(hook) else {
             return RECHECK_WEBHOOK;
-        }
+        };
         let pending = self.without_taken_over(pending).await;
         if pending.is_empty() {
             return Duration::ZERO;
         }
-        let Some(webhook) = self.webhook(hook) else {
-            return RECHECK_WEBHOOK;
-        };
         let (notices, ids) = self.readable(&pending);
         let mention = Some(self.settings.mention.trim()).filter(|m| !m.is_empty());
         let mut failure = None;
