@@ -161,6 +161,18 @@ fn bytes(len: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
+/// The Frame.io emulator the started services upload to (small parts, no
+/// rate limits).
+async fn emulator() -> Emulator {
+    Emulator::start(EmulatorConfig {
+        part_size: 256 * 1024,
+        rate_limits: RateLimits::unlimited(),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
 /// The exposure `systemd-analyze security --offline=true` gives the unit.
 fn exposure(unit: &Path) -> (f64, String) {
     let (_, out, err) = run(Command::new("systemd-analyze")
@@ -301,13 +313,7 @@ async fn service_install_writes_a_unit_that_verifies_and_runs_as_the_dedicated_u
     );
 
     // 3. Start ExecStart as systemd would, against the Frame.io emulator.
-    let emu = Emulator::start(EmulatorConfig {
-        part_size: 256 * 1024,
-        rate_limits: RateLimits::unlimited(),
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap();
+    let emu = emulator().await;
     let by_shot = root.path().join("BY_SHOT");
     std::fs::create_dir_all(&by_shot).unwrap();
     chmod(&by_shot, 0o755);
@@ -801,13 +807,7 @@ async fn under_systemd_as_pid_1_the_unit_runs_postflow_as_its_user_in_its_sandbo
         on_path("systemd-nspawn").is_some() && on_path("nsenter").is_some(),
         "systemd-nspawn and nsenter are needed (scripts/setup.sh installs systemd-container)"
     );
-    let emu = Emulator::start(EmulatorConfig {
-        part_size: 256 * 1024,
-        rate_limits: RateLimits::unlimited(),
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap();
+    let emu = emulator().await;
     let ct = Booted::boot();
 
     // 1. Installed as an operator would: the binary in /usr/local/bin, then

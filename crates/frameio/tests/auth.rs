@@ -58,6 +58,15 @@ fn oauth_client(
     tokens: FrameioTokens,
     sink: Arc<Kept>,
 ) -> Client {
+    oauth_client_retrying(emu, tokens, sink, fast_retry())
+}
+
+fn oauth_client_retrying(
+    emu: &postflow_frameio_emulator::Emulator,
+    tokens: FrameioTokens,
+    sink: Arc<Kept>,
+    retry: postflow_frameio::RetryPolicy,
+) -> Client {
     Client::new(ClientConfig {
         api_base_url: emu.base_url(),
         ims_base_url: emu.base_url(),
@@ -68,7 +77,7 @@ fn oauth_client(
             tokens,
         },
         token_sink: Some(sink),
-        retry: fast_retry(),
+        retry,
     })
     .unwrap()
 }
@@ -138,24 +147,13 @@ async fn a_request_outliving_the_token_it_renewed_renews_again_not_signed_out() 
     let ttl = Duration::from_secs(2);
     emu.set_token_ttl(ttl);
     let tokens = sign_in(&emu).await;
-    let client = Client::new(ClientConfig {
-        api_base_url: emu.base_url(),
-        ims_base_url: emu.base_url(),
-        account_id: emu.account_id(),
-        credentials: Credentials::OAuth {
-            client_id: "postflow-desktop".into(),
-            client_secret: None,
-            tokens,
-        },
-        token_sink: Some(Arc::new(Kept::default())),
-        // Backoffs of about 1, 2, 4 s: past the renewed token's 2 s.
-        retry: postflow_frameio::RetryPolicy {
-            max_retries: 8,
-            min_delay: Duration::from_secs(1),
-            max_delay: Duration::from_secs(4),
-        },
-    })
-    .unwrap();
+    // Backoffs of about 1, 2, 4 s: past the renewed token's 2 s.
+    let retry = postflow_frameio::RetryPolicy {
+        max_retries: 8,
+        min_delay: Duration::from_secs(1),
+        max_delay: Duration::from_secs(4),
+    };
+    let client = oauth_client_retrying(&emu, tokens, Arc::default(), retry);
     client.me().await.unwrap();
     tokio::time::sleep(ttl + Duration::from_millis(100)).await; // expired now
                                                                 // Injected after the token check: the expired token's 401 comes first
