@@ -77,6 +77,7 @@ async fn main() -> ExitCode {
     if let Some(client_id) = &args.client_id {
         emulator.register_client(client_id, args.client_secret.as_deref());
     }
+    let stop = stop_signal();
     let line = serde_json::json!({
         "base_url": emulator.base_url(),
         "account_id": emulator.account_id(),
@@ -94,31 +95,41 @@ async fn main() -> ExitCode {
     }
     drop(stdout);
 
-    wait_for_signal().await;
+    stop.await;
     tracing::info!("stopping");
     emulator.shutdown();
     ExitCode::SUCCESS
 }
 
-/// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-async fn wait_for_signal() {
+/// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM. The handlers are
+/// registered by this call, not when the future is first polled: called
+/// before the coordinates are printed, since a caller may stop this
+/// process as soon as it has read them (a CI run caught a SIGTERM that
+/// arrived first and killed the process instead of stopping it).
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let term = signal(SignalKind::terminate());
+        let interrupt = signal(SignalKind::interrupt());
+        async move {
+            match (term, interrupt) {
+                (Ok(mut term), Ok(mut interrupt)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = interrupt.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
