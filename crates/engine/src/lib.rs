@@ -42,6 +42,7 @@ use postflow_nomenclature::{Classification, Nomenclature};
 use postflow_queue::{Candidate, Queue, Recorded, ShotRef, Status, StatusKind};
 
 pub use pipeline::Outcome;
+pub use takeover::Telling;
 
 /// How the engine works.
 #[derive(Debug, Clone)]

@@ -68,15 +68,33 @@ fn taken_over_by(comment: &Comment) -> Option<(String, String)> {
     Some((finisher.to_string(), instance.to_string()))
 }
 
+/// After the workstation's name in a *bid* (a survivor's offer to finish a
+/// silent uploader's complete file): a bid is not the file's note until
+/// its maker has won and left its takeover mark.
+const BID_TAG: &str = " (offering to finish it)";
+
+fn bid_text(workstation: &str, instance: &str) -> String {
+    claim_text(&format!("{workstation}{BID_TAG}"), instance, 1)
+}
+
+/// Whether a claim note is a bid.
+fn is_bid(comment: &Comment) -> bool {
+    raw_holder(comment).is_some_and(|h| h.ends_with(BID_TAG))
+}
+
 fn claim_text(workstation: &str, instance: &str, beat: u64) -> String {
     format!("{CLAIM_PREFIX}{workstation}{CLAIM_BEAT}{beat}{CLAIM_INSTANCE}{instance}")
 }
 
-/// The workstation a claim note names, if the comment is one.
-fn claim_holder(comment: &Comment) -> Option<String> {
+fn raw_holder(comment: &Comment) -> Option<&str> {
     let rest = comment.text.as_deref()?.strip_prefix(CLAIM_PREFIX)?;
-    let name = rest.rsplit_once(CLAIM_BEAT).map_or(rest, |(name, _)| name);
-    Some(name.to_string())
+    Some(rest.rsplit_once(CLAIM_BEAT).map_or(rest, |(name, _)| name))
+}
+
+/// The workstation a claim note (or bid) names, if the comment is one.
+fn claim_holder(comment: &Comment) -> Option<String> {
+    let name = raw_holder(comment)?;
+    Some(name.strip_suffix(BID_TAG).unwrap_or(name).to_string())
 }
 
 /// The instance id a claim note carries, if any.
@@ -144,8 +162,13 @@ pub(crate) async fn release_claim(client: &Client, file_id: &str) -> Result<(), 
         Err(e) => return Err(e),
     };
     // Every claim note: ours, and any left beside it (a lost bid whose
-    // withdrawal failed).
-    for c in comments.iter().filter(|c| claim_holder(c).is_some()) {
+    // withdrawal failed); not a won bid, the note of the workstation that
+    // finished the file (ours, when we did, went when we told).
+    let won = file_notes(&comments);
+    for c in comments
+        .iter()
+        .filter(|c| claim_holder(c).is_some() && !(is_bid(c) && won.contains(c)))
+    {
         match client.delete_comment(&c.id).await {
             Ok(()) | Err(FrameioError::NotFound(_)) => {}
             Err(e) => return Err(e),
@@ -288,7 +311,10 @@ impl Engine {
             Err(FrameioError::NotFound(_)) => return Ok(Status::Queued),
             Err(e) => return Err(e.into()),
         };
-        let claims = claims_oldest_first(&comments);
+        // The file's notes (its uploader's, or a finisher's won bid), and
+        // the bids still open, each oldest first.
+        let claims = file_notes(&comments);
+        let open_bids = open_bids(&comments);
         let finish_it = || Status::Stacking {
             folder_id: folder_id.to_string(),
             file_id: twin_id.to_string(),
@@ -296,11 +322,16 @@ impl Engine {
         };
         if complete {
             match claims.first() {
-                // Complete and told (or uploaded by other means).
+                // Complete and told (or uploaded by other means), or its
+                // uploader deleted its note to tell the team now (see
+                // `Engine::may_tell`): any bid of ours is withdrawn.
                 None => {
+                    for bid in open_bids.iter().filter(|c| self.is_ours(c)) {
+                        self.withdraw(bid).await;
+                    }
                     return Ok(Status::AlreadyInFrameio {
                         file_id: twin_id.to_string(),
-                    })
+                    });
                 }
                 // Ours is the oldest note: this item's own upload got that
                 // far before it failed, or this PostFlow won the right to
@@ -346,7 +377,7 @@ impl Engine {
         if complete {
             // Ours among the later notes: a bid to finish it for a silent
             // uploader, made at an earlier look.
-            let bids: Vec<&Comment> = claims.iter().skip(1).copied().collect();
+            let bids = open_bids;
             let my_bids: Vec<&Comment> = bids.iter().copied().filter(|c| self.is_ours(c)).collect();
             if !silent {
                 // Alive after all (or never silent): any bid is withdrawn.
@@ -367,7 +398,7 @@ impl Engine {
                 self.client
                     .create_comment(
                         twin_id,
-                        &claim_text(&self.config.workstation, self.instance(), 1),
+                        &bid_text(&self.config.workstation, self.instance()),
                     )
                     .await?;
                 return Ok(deferring());
@@ -390,8 +421,13 @@ impl Engine {
             );
             // A mark for good, so the uploader, should it come back, does
             // not tell the team too; then the silent note goes, and our bid
-            // is the file's note until the team is told.
-            self.client
+            // (made a file's note by the mark) is its note until the team
+            // is told. Deleting the note is the commit: it succeeds once.
+            // Gone already, the uploader took it to tell the team itself
+            // (`Engine::may_tell`, an uploader back from a crash): our mark
+            // and bid are withdrawn and nothing is finished here.
+            let mark = self
+                .client
                 .create_comment(
                     twin_id,
                     &taken_over_text(
@@ -403,7 +439,20 @@ impl Engine {
                 .await?;
             if let Some(old) = claim {
                 match self.client.delete_comment(&old.id).await {
-                    Ok(()) | Err(FrameioError::NotFound(_)) => {}
+                    Ok(()) => {}
+                    Err(FrameioError::NotFound(_)) => {
+                        tracing::info!(
+                            file = %item.file_name,
+                            "the uploader came back and is telling the team itself; not finishing it"
+                        );
+                        self.withdraw(&mark).await;
+                        for bid in my_bids {
+                            self.withdraw(bid).await;
+                        }
+                        return Ok(Status::AlreadyInFrameio {
+                            file_id: twin_id.to_string(),
+                        });
+                    }
                     Err(e) => return Err(e.into()),
                 }
             }
@@ -430,46 +479,135 @@ impl Engine {
         }
     }
 
-    /// Who took over the telling of `file_id`, if another workstation did:
-    /// a note of another PostFlow on the file and none of ours (the one
-    /// that finished it for us deleted ours). The notifier asks before
-    /// sending an upload's notice, so a workstation back from a crash does
-    /// not tell the team a second time. An error answers `None` (tell).
+    /// Whether this PostFlow may tell the team of its upload `file_id`
+    /// now; the notifier asks right before sending, so a workstation back
+    /// from a crash does not tell the team a second time.
     ///
-    /// Our note, when there, beats first: a survivor deciding to finish
-    /// the file after that sees this PostFlow alive and withdraws; one that
-    /// decided just before has deleted the note, the beat finds it gone,
-    /// and this notice is the one not sent.
-    pub async fn told_by_another(&self, file_id: &str) -> Option<String> {
-        let comments = self.client.comments(file_id).await.ok()?;
-        if let Some((finisher, _)) = comments
-            .iter()
-            .filter_map(taken_over_by)
-            .find(|(_, instance)| instance != self.instance())
-        {
-            return Some(finisher);
-        }
-        let claims = claims_oldest_first(&comments);
-        let another = || {
-            claims
-                .iter()
-                .find(|c| !self.is_ours(c))
-                .and_then(|c| claim_holder(c))
-                .or_else(|| Some("another workstation".to_string()))
+    /// **Deleting our note is the commit**, and a deletion succeeds once:
+    /// a survivor finishing the file for us posts its mark, then deletes
+    /// the same note. Whichever deletion succeeds tells the team; the other
+    /// side finds the note gone (a survivor withdraws its mark, we find
+    /// the mark). Before, this beat the note and told if the beat landed,
+    /// which let a survivor that had just looked at the silent note finish
+    /// the file too: the short chaos soak in CI told two files twice.
+    ///
+    /// Assumed of Frame.io: a comment deleted twice answers 404 the
+    /// second time, and a comment's creation is seen by every later list.
+    /// A 404 after our own delete was retried (a cut connection) is
+    /// ambiguous; with no mark of another on the file it is read as ours:
+    /// a rare double telling rather than a lost one.
+    pub async fn may_tell(&self, file_id: &str) -> Telling {
+        let comments = match self.client.comments(file_id).await {
+            Ok(c) => c,
+            // The file is gone: nothing anyone could take over.
+            Err(FrameioError::NotFound(_)) => return Telling::Ours,
+            Err(e) => return Telling::Unknown(e.to_string()),
         };
-        let ours = claims.iter().find(|c| self.is_ours(c));
-        match ours {
-            Some(note) => {
-                let text = note.text.as_deref().and_then(next_beat)?;
-                match self.client.update_comment(&note.id, &text).await {
-                    Err(FrameioError::NotFound(_)) => another(),
-                    _ => None,
-                }
+        if let Some(by) = self.finished_by_another(&comments) {
+            return Telling::TakenBy(by);
+        }
+        let ours: Vec<&Comment> = comments
+            .iter()
+            .filter(|c| claim_holder(c).is_some() && self.is_ours(c))
+            .collect();
+        if ours.is_empty() {
+            // Deleted at an earlier commit (a crash before the message
+            // went), or never written (an upload faster than its first
+            // beat): nobody else finished it, so it is ours to tell.
+            return Telling::Ours;
+        }
+        let mut committed = false;
+        for note in ours {
+            match self.client.delete_comment(&note.id).await {
+                Ok(()) => committed = true,
+                Err(FrameioError::NotFound(_)) => {}
+                Err(e) => return Telling::Unknown(e.to_string()),
             }
-            None if claims.is_empty() => None,
-            None => another(),
+        }
+        if committed {
+            return Telling::Ours;
+        }
+        // Every note of ours was gone: a survivor's deletion won, and its
+        // mark (posted before it deleted) is there now.
+        match self.client.comments(file_id).await {
+            Ok(comments) => match self.finished_by_another(&comments) {
+                Some(by) => Telling::TakenBy(by),
+                None => Telling::Ours,
+            },
+            Err(FrameioError::NotFound(_)) => Telling::Ours,
+            Err(e) => Telling::Unknown(e.to_string()),
         }
     }
+
+    /// A new claim note of ours on `file_id`, after [`Engine::may_tell`]
+    /// deleted ours and the message could not go (Discord down): the note
+    /// beats again while the notice waits, so a survivor does not take the
+    /// file for told while this PostFlow still has to tell it.
+    pub async fn reclaim(&self, file_id: &str) {
+        if let Err(e) = self
+            .client
+            .create_comment(
+                file_id,
+                &claim_text(&self.config.workstation, self.instance(), 1),
+            )
+            .await
+        {
+            tracing::debug!(file_id, "cannot write the claim note again: {e}");
+        }
+    }
+
+    /// The finisher named by the newest takeover mark on a file, when that
+    /// mark is another PostFlow's.
+    fn finished_by_another(&self, comments: &[Comment]) -> Option<String> {
+        let mut marks: Vec<&Comment> = comments
+            .iter()
+            .filter(|c| taken_over_by(c).is_some())
+            .collect();
+        marks.sort_by(|a, b| {
+            (a.created_at.as_deref(), a.id.as_str()).cmp(&(b.created_at.as_deref(), b.id.as_str()))
+        });
+        let (finisher, instance) = taken_over_by(marks.last()?)?;
+        (instance != self.instance()).then_some(finisher)
+    }
+}
+
+/// What [`Engine::may_tell`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Telling {
+    /// This PostFlow tells the team (its note is deleted: nobody else will).
+    Ours,
+    /// Another workstation finished the upload and tells the team.
+    TakenBy(String),
+    /// Frame.io could not be asked: the notice waits for the next round.
+    Unknown(String),
+}
+
+/// The instances that left a takeover mark on a file.
+fn marked(comments: &[Comment]) -> Vec<String> {
+    comments
+        .iter()
+        .filter_map(taken_over_by)
+        .map(|(_, i)| i)
+        .collect()
+}
+
+/// A file's notes, oldest first: its uploader's claim notes and the bids
+/// that won (their maker left its mark).
+fn file_notes(comments: &[Comment]) -> Vec<&Comment> {
+    let marks = marked(comments);
+    claims_oldest_first(comments)
+        .into_iter()
+        .filter(|c| !is_bid(c) || claim_instance(c).is_some_and(|i| marks.contains(&i)))
+        .collect()
+}
+
+/// The bids on a file not (yet) won, oldest first.
+fn open_bids(comments: &[Comment]) -> Vec<&Comment> {
+    let marks = marked(comments);
+    claims_oldest_first(comments)
+        .into_iter()
+        .filter(|c| is_bid(c) && !claim_instance(c).is_some_and(|i| marks.contains(&i)))
+        .collect()
 }
 
 /// The claim notes on a file, oldest first (creation time, then id).

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use postflow_core::{Control, Event};
 use postflow_discord::{compose, compose_tracked, Disposition, Notice, Webhook};
-use postflow_engine::{Engine, DISCORD_CHANNEL};
+use postflow_engine::{Engine, Telling, DISCORD_CHANNEL};
 use postflow_queue::{now_ms, OutboxEntry, Queue};
 use postflow_secrets::{DiscordWebhook, SecretStore};
 use postflow_settings::DiscordSettings;
@@ -149,7 +149,7 @@ pub struct Notifier {
     api_base: Option<String>,
     /// The engine whose uploads the notices tell of: asked, before an
     /// upload's notice goes out, whether another workstation took the
-    /// telling over (`Engine::told_by_another`).
+    /// telling over (`Engine::may_tell`).
     engine: Option<Arc<Engine>>,
 }
 
@@ -191,14 +191,27 @@ impl Notifier {
 
     /// `pending` without the upload notices another workstation took over
     /// (set aside in the outbox, with who).
-    async fn without_taken_over(&self, pending: Vec<OutboxEntry>) -> Vec<OutboxEntry> {
+    /// Also says whether any was held back because Frame.io could not be
+    /// asked.
+    async fn without_taken_over(&self, pending: Vec<OutboxEntry>) -> (Vec<OutboxEntry>, bool) {
         let Some(engine) = &self.engine else {
-            return pending;
+            return (pending, false);
         };
+        let mut held = false;
         let mut kept = Vec::with_capacity(pending.len());
         for entry in pending {
             if let Some(file) = files_of(&self.queue, std::iter::once(&entry)).pop() {
-                if let Some(by) = engine.told_by_another(&file).await {
+                let by = match engine.may_tell(&file).await {
+                    Telling::Ours => None,
+                    Telling::TakenBy(by) => Some(by),
+                    // Not sent on a guess: it waits for the next round.
+                    Telling::Unknown(e) => {
+                        tracing::warn!(key = %entry.key, "cannot ask Frame.io whether this upload is ours to tell (retried): {e}");
+                        held = true;
+                        continue;
+                    }
+                };
+                if let Some(by) = by {
                     tracing::info!(
                         key = %entry.key,
                         "{by} finished this upload while this workstation was down and tells the team; not telling it twice"
@@ -216,7 +229,7 @@ impl Notifier {
             }
             kept.push(entry);
         }
-        kept
+        (kept, held)
     }
 
     /// The claim notes on `files` are to go: their uploads are told (or
@@ -285,9 +298,9 @@ impl Notifier {
         let Some(webhook) = self.webhook(hook) else {
             return RECHECK_WEBHOOK;
         };
-        let pending = self.without_taken_over(pending).await;
+        let (pending, held) = self.without_taken_over(pending).await;
         if pending.is_empty() {
-            return Duration::ZERO;
+            return if held { IDLE_POLL } else { Duration::ZERO };
         }
         let (notices, ids) = self.readable(&pending);
         let mention = Some(self.settings.mention.trim()).filter(|m| !m.is_empty());
@@ -304,7 +317,17 @@ impl Notifier {
             self.release_later(self.uploaded_files(&pending, &carried));
         }
         match failure {
-            Some((e, carried)) => self.failed(e, &carried, hook, backoff),
+            Some((e, carried)) => {
+                // `may_tell` deleted their notes; they wait again, noted.
+                if let Some(engine) = &self.engine {
+                    if e.disposition() != Disposition::Permanent {
+                        for file in self.uploaded_files(&pending, &carried) {
+                            engine.reclaim(&file).await;
+                        }
+                    }
+                }
+                self.failed(e, &carried, hook, backoff)
+            }
             None => {
                 *backoff = Duration::ZERO;
                 self.clear_problem();
