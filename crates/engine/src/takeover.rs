@@ -559,13 +559,12 @@ impl Engine {
     /// The finisher named by the newest takeover mark on a file, when that
     /// mark is another PostFlow's.
     fn finished_by_another(&self, comments: &[Comment]) -> Option<String> {
-        let mut marks: Vec<&Comment> = comments
-            .iter()
-            .filter(|c| taken_over_by(c).is_some())
-            .collect();
-        marks.sort_by(|a, b| {
-            (a.created_at.as_deref(), a.id.as_str()).cmp(&(b.created_at.as_deref(), b.id.as_str()))
-        });
+        let marks = oldest_first(
+            comments
+                .iter()
+                .filter(|c| taken_over_by(c).is_some())
+                .collect(),
+        );
         let (finisher, instance) = taken_over_by(marks.last()?)?;
         (instance != self.instance()).then_some(finisher)
     }
@@ -612,14 +611,21 @@ fn open_bids(comments: &[Comment]) -> Vec<&Comment> {
 
 /// The claim notes on a file, oldest first (creation time, then id).
 fn claims_oldest_first(comments: &[Comment]) -> Vec<&Comment> {
-    let mut claims: Vec<&Comment> = comments
-        .iter()
-        .filter(|c| claim_holder(c).is_some())
-        .collect();
-    claims.sort_by(|a, b| {
+    oldest_first(
+        comments
+            .iter()
+            .filter(|c| claim_holder(c).is_some())
+            .collect(),
+    )
+}
+
+/// Comments oldest first (creation time, then id: the same order on every
+/// workstation).
+fn oldest_first(mut comments: Vec<&Comment>) -> Vec<&Comment> {
+    comments.sort_by(|a, b| {
         (a.created_at.as_deref(), a.id.as_str()).cmp(&(b.created_at.as_deref(), b.id.as_str()))
     });
-    claims
+    comments
 }
 
 fn millis(d: Duration) -> i64 {
